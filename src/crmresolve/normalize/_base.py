@@ -25,7 +25,7 @@ class Parsed:
 
     value: str | None
     reasons: tuple[str, ...] = ()
-    details: Mapping[str, str] = field(default=_EMPTY)
+    details: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
     @property
     def valid(self) -> bool:
