@@ -12,7 +12,8 @@ Every loader returns a :class:`Dataset` with one common shape, whatever the sour
   dropped, and so are plain copies of ``record_id`` (they are sequential / grouped by entity
   in several files). ``record_id`` itself stays as the key but is NOT a feature: in Febrl,
   dsgen and Fodors it encodes the label (``rec-12-dup-0``, ``…0``/``…1``, parallel numbers).
-* ``roles``: a suggested crmresolve field map (role → columns) for hand-configured runs.
+* ``roles``: a suggested crmresolve field map (role → columns) for hand-configured runs
+  (link sets also map the ``source`` role).
 * ``people_or_company``: ``"people"``, ``"company"`` or ``"bibliographic"``.
 
 >>> ds = load("febrl1")
@@ -359,13 +360,16 @@ def load(name: str, *, seed: int | None = 0, data_dir: Path | str | None = None)
         for col in role_cols:
             if col not in records.columns:
                 raise ValueError(f"{name}: role column {col!r} not in records")
+    roles = {k: list(v) for k, v in spec.roles.items()}
+    if spec.kind == "link":
+        roles["source"] = ["source"]
     return Dataset(
         name=name,
         kind=spec.kind,
         people_or_company=spec.people_or_company,
         records=records,
         entity_id=entity,
-        roles={k: list(v) for k, v in spec.roles.items()},
+        roles=roles,
         dropped_columns=dropped,
         derived_columns=tuple(spec.derived),
         description=spec.description,
