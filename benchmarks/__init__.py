@@ -1,0 +1,1 @@
+"""Benchmark data generators and harnesses (not part of the installed package)."""
