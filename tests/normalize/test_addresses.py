@@ -120,6 +120,8 @@ _postcodes = st.one_of(
         ("1600 Pennsylvania Avenue NW", None, "1600 pennsylvania ave nw"),
         ("1600 Pennsylvania Ave. N.W.", "US", "1600 pennsylvania ave nw"),
         ("350 Fifth Avenue", None, "350 5th ave"),
+        ("95 Ave. A", None, "95 ave a"),
+        ("1 Avenue of the Americas", None, "1 ave of the americas"),
         ("10 South West Road", None, "10 sw rd"),
         ("42 Sunset Boulevard", None, "42 sunset blvd"),
         ("42 Sunset Blvd.", None, "42 sunset blvd"),

@@ -147,6 +147,7 @@ def test_legal_forms(raw: str, expected: str, legal_form: str) -> None:
         ("Bank K", "bank k"),  # spaced-out letters only match short legal forms
         ("Company Y", "company y"),  # "y" is "and" only between words
         ("The Company", "company"),
+        ("Singer, The", "singer"),
         ("Inc.", "inc"),
         ("The", None),
         (None, None),

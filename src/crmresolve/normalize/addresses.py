@@ -247,6 +247,7 @@ class _StreetTypes(NamedTuple):
     exact: dict[str, tuple[str, str]]  # word -> (canonical, prefix form)
     compound: tuple[tuple[str, str], ...]  # (suffix, canonical), longest suffix first
     prefix_forms: dict[str, str]  # canonical -> prefix form (only where they differ)
+    compound_suffixes: tuple[str, ...]
 
 
 @functools.cache
@@ -270,7 +271,8 @@ def _street_types() -> _StreetTypes:
         exact.setdefault(canonical, (canonical, prefix))
         exact.setdefault(prefix, (canonical, prefix))
     compound.sort(key=lambda item: -len(item[0]))
-    return _StreetTypes(exact, tuple(compound), prefix_forms)
+    suffixes = tuple(suffix for suffix, _ in compound)
+    return _StreetTypes(exact, tuple(compound), prefix_forms, suffixes)
 
 
 _DIRECTIONALS: dict[str, str] = {
@@ -473,7 +475,7 @@ def _map_words(words: list[str]) -> list[str]:
         if mapped is not None:
             prev = out[-1] if out else ""
             # "south west" / "north-east" -> "sw" / "ne"
-            if prev in ("n", "s") and mapped in ("e", "w") and len(out) >= 1:
+            if prev in ("n", "s") and mapped in ("e", "w"):
                 out[-1] = prev + mapped
                 continue
             out.append(mapped)
@@ -485,6 +487,9 @@ def _map_words(words: list[str]) -> list[str]:
         entry = types.exact.get(word)
         if entry is not None:
             out.append(entry[0])
+            continue
+        if not word.endswith(types.compound_suffixes):
+            out.append(word)
             continue
         for suffix, canonical in types.compound:
             if word.endswith(suffix) and len(word) > len(suffix) + 1:
@@ -547,8 +552,15 @@ def _extract_units(words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return stack, units
 
 
+_PO_BOX_FIRST = frozenset(pattern[0] for pattern in _PO_BOX_WORDS)
+
+
 def _po_box(words: list[str]) -> tuple[list[str], str | None]:
+    if _PO_BOX_FIRST.isdisjoint(words):
+        return words, None
     for i in range(len(words)):
+        if words[i] not in _PO_BOX_FIRST:
+            continue
         for pattern in _PO_BOX_WORDS:
             end = i + len(pattern)
             if tuple(words[i:end]) != pattern:
@@ -584,7 +596,15 @@ def _position_types(words: list[str], country: str | None) -> list[str]:
         elif country in _TYPE_FIRST:
             use_prefix = True
         else:
-            use_prefix = i == first
+            # "Avenue Foch" is French style; "Avenue A", "Avenue 5", "Avenue of the
+            # Americas" are American names that merely start with the type.
+            after = words[i + 1] if i + 1 < len(words) else ""
+            use_prefix = (
+                i == first
+                and len(after) > 1
+                and after != "of"
+                and not any(c.isdigit() for c in after)
+            )
         if use_prefix:
             out[i] = prefix
     return out

@@ -3,10 +3,11 @@
 Steps: NFKC, case-fold, accent-fold; dots inside abbreviations dropped (``L.L.C.`` -> ``llc``,
 ``G.m.b.H.`` -> ``gmbh``) and other punctuation turned into spaces (apostrophes deleted);
 text in parentheses moved to ``details["note"]``; ``&``, ``und``, ``et``, ``y`` between words
-unified to ``and``; a leading ``the`` removed; legal forms at the end (``Inc.``, ``GmbH & Co.
-KG``, ``S.A. de C.V.``, ``Sp. z o.o.``, ... ~80 forms from ``data/legal_forms.csv``) removed
-repeatedly and reported as canonical codes in ``details["legal_form"]`` (space separated, last
-form last). A legal form that is the whole name stays (``"The Company"`` -> ``"company"``).
+unified to ``and``; a leading or trailing ``the`` removed (``"Singer, The"``); legal forms at
+the end (``Inc.``, ``GmbH & Co. KG``, ``S.A. de C.V.``, ``Sp. z o.o.``, ... ~80 forms from
+``data/legal_forms.csv``) removed repeatedly and reported as canonical codes in
+``details["legal_form"]`` (space separated, in written order). A legal form that is the whole
+name stays (``"The Company"`` -> ``"company"``).
 
 Reason codes: ``company.empty`` (missing, value ``None``), ``company.junk`` (placeholders such
 as ``n/a``, ``none``, ``test``, ``self-employed``, ``retired``, digits or punctuation only;
@@ -177,7 +178,7 @@ def parse_company(value: object) -> Parsed:
     forms = _forms()
     codes: list[str] = []
     while len(words) > 1:
-        if words[-1] == "and":
+        if words[-1] in ("and", "the"):  # "Smith &" left by "& Co"; "Singer, The"
             words.pop()
             continue
         found = _match_tail(words, forms)
