@@ -1,0 +1,265 @@
+"""A comparison: an ordered stack of levels turned into one ``int8`` gamma value per pair.
+
+Levels are *written* closest first, so a comparison reads like a sentence::
+
+    Comparison("given_name", [ExactMatch("given_name"), NicknameMatch(),
+                              JaroWinklerAtLeast("given_name", 0.92), Else()])
+
+while gamma is *numbered* from the bottom: ``0`` is :class:`Else`, the first level listed gets
+the highest value, and ``-1`` means a value the comparison needs is missing on either side
+(neither agreement nor disagreement). ``level_labels[g]`` names gamma ``g``.
+
+>>> import numpy as np
+>>> from crmresolve.compare.levels import ExactMatch, JaroWinklerAtLeast, Else
+>>> c = Comparison("surname", [ExactMatch("surname"), JaroWinklerAtLeast("surname", 0.88), Else()])
+>>> c.level_labels
+['else', 'jaro-winkler >= 0.88', 'exact match']
+>>> feats = {"surname": np.array(["smith", "smyth", "jones", None], dtype=object)}
+>>> c.compute(feats, np.array([0, 0, 0, 0]), np.array([0, 1, 2, 3])).tolist()
+[2, 1, 0, -1]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from crmresolve.compare._batch import (
+    FeatureCache,
+    Features,
+    IntArray,
+    PairBatch,
+)
+from crmresolve.compare.levels import Else, ExactMatch, Level, level_from_dict
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "Comparison", "compute_gamma"]
+
+GammaArray = npt.NDArray[np.int8]
+
+#: Pairs per chunk in :func:`compute_gamma`: about 100 bytes of temporaries per pair, and
+#: sorting a chunk of this size stays cache friendly.
+DEFAULT_CHUNK_SIZE: Final = 1 << 20
+
+_MAX_LEVELS: Final = 127  # gamma is int8
+
+
+class Comparison:
+    """Named levels for one aspect of a record (a field or a group of fields).
+
+    Parameters
+    ----------
+    name:
+        Identifier used in models and explanations (``"given_name"``).
+    levels:
+        Closest agreement first; a trailing :class:`Else` is optional (it is always implied).
+    tf_column, tf_level:
+        Term-frequency adjustment: the feature whose value frequency scales the weight of the
+        level with gamma ``tf_level``. With only ``tf_column`` given, ``tf_level`` is the gamma
+        of the first ``ExactMatch`` on that column.
+    null_columns:
+        Gamma is ``-1`` when any of these is missing on either side. Defaults to the columns
+        of the first level.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        levels: Sequence[Level],
+        *,
+        tf_column: str | None = None,
+        tf_level: int | None = None,
+        null_columns: Sequence[str] | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError("a comparison needs a non-empty name")
+        stack = list(levels)
+        if stack and isinstance(stack[-1], Else):
+            stack.pop()
+        if any(isinstance(level, Else) for level in stack):
+            raise ValueError(f"comparison {name!r}: Else must be the last level")
+        if not stack:
+            raise ValueError(f"comparison {name!r} needs at least one level above Else")
+        if not all(isinstance(level, Level) for level in stack):
+            raise TypeError(f"comparison {name!r}: levels must be Level instances")
+        if len(stack) > _MAX_LEVELS - 1:
+            raise ValueError(f"comparison {name!r} has too many levels for int8 gamma")
+        self.name = name
+        self.levels: tuple[Level, ...] = tuple(stack)
+        nulls = tuple(null_columns) if null_columns is not None else stack[0].columns
+        if not nulls:
+            raise ValueError(f"comparison {name!r}: null_columns must name at least one column")
+        self.null_columns: tuple[str, ...] = nulls
+        self.columns: tuple[str, ...] = tuple(
+            dict.fromkeys([*nulls, *(c for level in stack for c in level.columns)])
+        )
+        self.tf_column = tf_column
+        if tf_column is not None and tf_level is None:
+            tf_level = next(
+                (
+                    self._gamma_of(i)
+                    for i, level in enumerate(stack)
+                    if isinstance(level, ExactMatch) and level.column == tf_column
+                ),
+                None,
+            )
+            if tf_level is None:
+                raise ValueError(
+                    f"comparison {name!r}: tf_column {tf_column!r} has no ExactMatch level; "
+                    "pass tf_level"
+                )
+        if tf_level is not None and not 0 < tf_level <= len(stack):
+            raise ValueError(
+                f"comparison {name!r}: tf_level must be a gamma between 1 and {len(stack)}"
+            )
+        self.tf_level = tf_level
+        floors: dict[tuple[str, str], float] = {}
+        for level in stack:
+            for column, metric, threshold in level.floors():
+                key = (column, metric)
+                floors[key] = min(threshold, floors.get(key, threshold))
+        self._floors = floors
+
+    def _gamma_of(self, index: int) -> int:
+        """Gamma of ``self.levels[index]`` (the first level listed is the highest)."""
+        return len(self.levels) - index
+
+    @property
+    def n_levels(self) -> int:
+        """Number of gamma values (``else`` included, ``-1`` excluded)."""
+        return len(self.levels) + 1
+
+    @property
+    def level_labels(self) -> list[str]:
+        """Label per gamma value: index 0 is ``"else"``, the last is the closest level."""
+        primary = self.null_columns[0]
+        return ["else", *(level.label(primary) for level in reversed(self.levels))]
+
+    def compute(
+        self,
+        features: Features,
+        left: npt.ArrayLike,
+        right: npt.ArrayLike,
+        *,
+        workers: int = 1,
+        cache: FeatureCache | None = None,
+    ) -> GammaArray:
+        """Gamma per pair (``int8``, ``-1`` = missing).
+
+        ``cache`` lets several comparisons (or chunks) share one factorisation of
+        ``features``; ``workers`` is passed to rapidfuzz (``-1`` = all cores).
+        """
+        cache = cache if cache is not None else FeatureCache(features)
+        lpos, rpos = check_pairs(left, right, cache.n_records)
+        return self.compute_batch(PairBatch(cache, lpos, rpos, workers=workers))
+
+    def compute_batch(self, pairs: PairBatch) -> GammaArray:
+        """Gamma for an existing :class:`PairBatch` (the building block of :meth:`compute`)."""
+        for (column, metric), floor in self._floors.items():
+            pairs.declare_floor(column, metric, floor)
+        gamma = np.full(pairs.n, -1, dtype=np.int8)
+        known = np.ones(pairs.n, dtype=bool)
+        for column in self.null_columns:
+            known &= pairs.present(column)
+        undecided = np.flatnonzero(known)
+        top = len(self.levels)
+        for i, level in enumerate(self.levels):
+            if not undecided.size:
+                break
+            # Each level only sees the pairs no closer level has claimed.
+            view = pairs if undecided.size == pairs.n else pairs.subset(undecided)
+            hit = np.asarray(level.evaluate(view), dtype=bool)
+            gamma[undecided[hit]] = top - i
+            undecided = undecided[~hit]
+        gamma[undecided] = 0
+        return gamma
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable description; :meth:`from_dict` rebuilds an equal comparison."""
+        return {
+            "name": self.name,
+            "levels": [level.to_dict() for level in self.levels],
+            "tf_column": self.tf_column,
+            "tf_level": self.tf_level,
+            "null_columns": list(self.null_columns),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
+        levels = data.get("levels")
+        if not isinstance(levels, list):
+            raise ValueError("comparison: 'levels' must be a list")
+        nulls = data.get("null_columns")
+        return cls(
+            str(data.get("name", "")),
+            [level_from_dict(x) for x in levels],
+            tf_column=data.get("tf_column"),
+            tf_level=data.get("tf_level"),
+            null_columns=list(nulls) if nulls is not None else None,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Comparison) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.levels))
+
+    def __repr__(self) -> str:
+        return f"Comparison({self.name!r}, levels={self.level_labels[::-1]!r})"
+
+
+def check_pairs(
+    left: npt.ArrayLike, right: npt.ArrayLike, n_records: int
+) -> tuple[IntArray, IntArray]:
+    """Validate candidate pair arrays and return them as ``int64``."""
+    out = []
+    for side, arr in (("left", left), ("right", right)):
+        a = np.asarray(arr)
+        if a.ndim != 1:
+            raise ValueError(f"{side} must be a one-dimensional array of record positions")
+        if a.size and not np.issubdtype(a.dtype, np.integer):
+            raise TypeError(f"{side} must hold integer record positions")
+        a = a.astype(np.int64, copy=False)
+        if a.size and (int(a.min()) < 0 or int(a.max()) >= n_records):
+            raise IndexError(f"{side} holds record positions outside 0..{n_records - 1}")
+        out.append(a)
+    if out[0].shape != out[1].shape:
+        raise ValueError("left and right must have the same length")
+    return out[0], out[1]
+
+
+def compute_gamma(
+    features: Features,
+    left: npt.ArrayLike,
+    right: npt.ArrayLike,
+    comparisons: Sequence[Comparison],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: int = 1,
+) -> npt.NDArray[np.int8]:
+    """The gamma matrix ``int8[n_pairs, n_comparisons]`` for candidate pairs.
+
+    Pairs are processed ``chunk_size`` at a time so temporaries stay bounded; the
+    factorisation of ``features`` is shared by all chunks and comparisons.
+
+    >>> import numpy as np
+    >>> from crmresolve.compare.library import email_comparison, phone_comparison
+    >>> feats = {"email": np.array(["a@x.com", "a@x.com", None], dtype=object),
+    ...          "phone": np.array(["+4915112345678", "+4915112345679", "+4915112345678"],
+    ...                            dtype=object)}
+    >>> compute_gamma(feats, [0, 0], [1, 2], [email_comparison(), phone_comparison()]).tolist()
+    [[4, 1], [-1, 3]]
+    """
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError("chunk_size must be a positive integer")
+    cache = FeatureCache(features)
+    lpos, rpos = check_pairs(left, right, cache.n_records)
+    out = np.empty((lpos.size, len(comparisons)), dtype=np.int8)
+    for start in range(0, lpos.size, chunk_size):
+        stop = min(start + chunk_size, lpos.size)
+        pairs = PairBatch(cache, lpos[start:stop], rpos[start:stop], workers=workers)
+        for j, comparison in enumerate(comparisons):
+            out[start:stop, j] = comparison.compute_batch(pairs)
+    return out

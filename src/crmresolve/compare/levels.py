@@ -1,0 +1,819 @@
+"""Comparison levels: small named tests that say *how* two records agree on a field.
+
+Each level is a frozen dataclass with a readable :meth:`~Level.label` and a vectorised
+:meth:`~Level.evaluate` returning one boolean per candidate pair. A
+:class:`~crmresolve.compare.Comparison` stacks levels from the closest agreement down to
+:class:`Else`; the first level that holds for a pair decides its gamma value.
+
+Levels never see a Python object per pair: they read ``int32`` codes and per-distinct-value
+tables from a :class:`~crmresolve.compare._batch.PairBatch`. A level returns ``False`` where a
+column it reads is missing on either side.
+
+>>> import numpy as np
+>>> from crmresolve.compare._batch import FeatureCache, PairBatch
+>>> feats = {"given_name": np.array(["j", "john", "jon"], dtype=object)}
+>>> pairs = PairBatch(FeatureCache(feats), np.array([0, 1]), np.array([1, 2]))
+>>> InitialMatch("given_name").evaluate(pairs).tolist()
+[True, False]
+>>> JaroWinklerAtLeast("given_name", 0.92).evaluate(pairs).tolist()
+[False, True]
+>>> level_from_dict(JaroWinklerAtLeast("given_name", 0.92).to_dict())
+JaroWinklerAtLeast(column='given_name', threshold=0.92)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Final, cast
+
+import jellyfish
+import numpy as np
+
+from crmresolve.compare._batch import (
+    BoolArray,
+    CodeArray,
+    FloatArray,
+    IntArray,
+    ObjArray,
+    PairBatch,
+    factorize,
+    parse_iso_date,
+    per_unique,
+)
+
+__all__ = [
+    "LEVEL_TYPES",
+    "AllOf",
+    "DamerauLevenshteinAtMost",
+    "DateWithin",
+    "DayMonthTransposed",
+    "Else",
+    "EmailDomainMatch",
+    "EmailLocalMatch",
+    "ExactMatch",
+    "HouseNumberAndStreet",
+    "InitialMatch",
+    "JaccardAtLeast",
+    "JaroWinklerAtLeast",
+    "Level",
+    "LevenshteinAtMost",
+    "NicknameMatch",
+    "PhoneLastDigits",
+    "PhoneticMatch",
+    "PrefixMatch",
+    "SwappedNames",
+    "TokenSetRatioAtLeast",
+    "YearMonthMatch",
+    "level_from_dict",
+]
+
+#: Every level class by its serialised ``type`` name.
+LEVEL_TYPES: dict[str, type[Level]] = {}
+
+PHONETIC_ALGORITHMS: Final[Mapping[str, Callable[[str], str]]] = {
+    "metaphone": jellyfish.metaphone,
+    "soundex": jellyfish.soundex,
+    "nysiis": jellyfish.nysiis,
+}
+
+
+def _on(text: str, column: str, primary: str | None) -> str:
+    """Name the column in a label only when it is not the comparison's own column."""
+    return text if column == primary else f"{text} ({column})"
+
+
+def _check_unit(name: str, value: float) -> None:
+    if not (isinstance(value, int | float) and 0.0 <= value <= 1.0 and not math.isnan(value)):
+        raise ValueError(f"{name} must be a number between 0 and 1")
+
+
+def _check_count(name: str, value: int, minimum: int = 0) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}")
+
+
+def _check_column(value: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError("column names must be non-empty strings")
+
+
+class Level(ABC):
+    """One agreement level. Subclasses are frozen dataclasses registered by class name."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        LEVEL_TYPES[cls.__name__] = cls
+
+    @property
+    @abstractmethod
+    def columns(self) -> tuple[str, ...]:
+        """Feature keys the level reads."""
+
+    @abstractmethod
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        """``True`` where the pair agrees at this level (never where a needed value is missing)."""
+
+    @abstractmethod
+    def label(self, primary: str | None = None) -> str:
+        """Readable name; ``primary`` is the comparison's main column (not repeated)."""
+
+    def floors(self) -> tuple[tuple[str, str, float], ...]:
+        """``(column, metric, threshold)`` for each similarity the level tests against.
+
+        A comparison declares the lowest threshold per metric so similarities far below it
+        need not be computed exactly.
+        """
+        return ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form, ``{"type": <class name>, <field>: <value>, ...}``."""
+        out: dict[str, Any] = {"type": type(self).__name__}
+        for f in dataclasses.fields(cast(Any, self)):
+            value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                value = [v.to_dict() if isinstance(v, Level) else v for v in value]
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def _from_params(cls, params: dict[str, Any]) -> Level:
+        return cls(**params)
+
+
+def level_from_dict(data: Mapping[str, Any]) -> Level:
+    """Rebuild a level from :meth:`Level.to_dict` output."""
+    kind = data.get("type")
+    cls = LEVEL_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ValueError(f"unknown comparison level type {kind!r}")
+    params = {k: v for k, v in data.items() if k != "type"}
+    names = {f.name for f in dataclasses.fields(cast(Any, cls))}
+    unknown = sorted(set(params) - names)
+    if unknown:
+        raise ValueError(f"level {kind}: unknown parameters {unknown}")
+    return cls._from_params(params)
+
+
+# --- exact and string similarity ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExactMatch(Level):
+    """Both values equal.
+
+    >>> ExactMatch("email").label("email"), ExactMatch("email_local").label("email")
+    ('exact match', 'exact match (email_local)')
+    """
+
+    column: str
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        return pairs.equal(self.column)
+
+    def label(self, primary: str | None = None) -> str:
+        return _on("exact match", self.column, primary)
+
+
+@dataclass(frozen=True)
+class JaroWinklerAtLeast(Level):
+    """Jaro-Winkler similarity (prefix weight 0.1) at least ``threshold``."""
+
+    column: str
+    threshold: float
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_unit("threshold", self.threshold)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        return _at_least(pairs.metric(self.column, "jaro_winkler"), self.threshold)
+
+    def floors(self) -> tuple[tuple[str, str, float], ...]:
+        return ((self.column, "jaro_winkler", float(self.threshold)),)
+
+    def label(self, primary: str | None = None) -> str:
+        return _on(f"jaro-winkler >= {self.threshold:g}", self.column, primary)
+
+
+@dataclass(frozen=True)
+class TokenSetRatioAtLeast(Level):
+    """rapidfuzz ``token_set_ratio`` / 100 at least ``threshold``.
+
+    Word order does not matter and a value whose words are a subset of the other's scores 1.0
+    (``"smith john"`` vs ``"john a smith"``).
+    """
+
+    column: str
+    threshold: float
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_unit("threshold", self.threshold)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        return _at_least(pairs.metric(self.column, "token_set_ratio"), self.threshold)
+
+    def floors(self) -> tuple[tuple[str, str, float], ...]:
+        return ((self.column, "token_set_ratio", float(self.threshold)),)
+
+    def label(self, primary: str | None = None) -> str:
+        return _on(f"token set ratio >= {self.threshold:g}", self.column, primary)
+
+
+@dataclass(frozen=True)
+class JaccardAtLeast(Level):
+    """Jaccard similarity of the whitespace-separated word sets at least ``threshold``."""
+
+    column: str
+    threshold: float
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_unit("threshold", self.threshold)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        return _at_least(pairs.metric(self.column, "jaccard"), self.threshold)
+
+    def floors(self) -> tuple[tuple[str, str, float], ...]:
+        return ((self.column, "jaccard", float(self.threshold)),)
+
+    def label(self, primary: str | None = None) -> str:
+        return _on(f"token jaccard >= {self.threshold:g}", self.column, primary)
+
+
+@dataclass(frozen=True)
+class LevenshteinAtMost(Level):
+    """At most ``distance`` single-character insertions, deletions or substitutions."""
+
+    column: str
+    distance: int
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_count("distance", self.distance)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        if self.distance == 0:
+            return pairs.equal(self.column)
+        if self.distance == 1:
+            return pairs.within_one_edit(self.column)
+        return _at_most(pairs.metric(self.column, "levenshtein", self.distance), self.distance)
+
+    def label(self, primary: str | None = None) -> str:
+        return _on(f"levenshtein <= {self.distance}", self.column, primary)
+
+
+@dataclass(frozen=True)
+class DamerauLevenshteinAtMost(Level):
+    """Like :class:`LevenshteinAtMost`, but swapping two characters also counts as one edit."""
+
+    column: str
+    distance: int
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_count("distance", self.distance)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        if self.distance == 0:
+            return pairs.equal(self.column)
+        d = pairs.metric(self.column, "damerau_levenshtein", self.distance)
+        return _at_most(d, self.distance)
+
+    def label(self, primary: str | None = None) -> str:
+        return _on(f"damerau-levenshtein <= {self.distance}", self.column, primary)
+
+
+@dataclass(frozen=True)
+class PrefixMatch(Level):
+    """The first ``length`` characters agree (both values at least that long)."""
+
+    column: str
+    length: int
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_count("length", self.length, 1)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        n = self.length
+
+        def build(uniques: ObjArray) -> CodeArray:
+            prefixes = (u[:n] if len(u) >= n else None for u in uniques)
+            return _with_missing(factorize(prefixes, len(uniques)))
+
+        kl, kr = pairs.lookup(self.column, f"prefix{n}", build)
+        return _same_key(kl, kr)
+
+    def label(self, primary: str | None = None) -> str:
+        return _on(f"first {self.length} characters match", self.column, primary)
+
+
+@dataclass(frozen=True)
+class PhoneticMatch(Level):
+    """Same phonetic key (``metaphone``, ``soundex`` or ``nysiis`` from jellyfish)."""
+
+    column: str
+    algorithm: str = "metaphone"
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        if self.algorithm not in PHONETIC_ALGORITHMS:
+            raise ValueError(
+                f"unknown phonetic algorithm {self.algorithm!r}; "
+                f"expected one of {', '.join(PHONETIC_ALGORITHMS)}"
+            )
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        encode = PHONETIC_ALGORITHMS[self.algorithm]
+
+        def build(uniques: ObjArray) -> CodeArray:
+            return _with_missing(factorize((_phonetic(encode, u) for u in uniques), len(uniques)))
+
+        kl, kr = pairs.lookup(self.column, f"phonetic:{self.algorithm}", build)
+        return _same_key(kl, kr)
+
+    def label(self, primary: str | None = None) -> str:
+        return _on(f"{self.algorithm} match", self.column, primary)
+
+
+# --- names -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NicknameMatch(Level):
+    """Given names standing for the same formal name (``bob`` ~ ``robert``).
+
+    Compares ``canonical_column`` (one representative formal name per record, filled by the
+    features stage). Without that column it derives the representative from ``column`` with
+    ``crmresolve.normalize.nicknames.canonical_given_name``, once per distinct name.
+
+    Only equal representatives match: the sets of *possible* formal names are broad
+    (``al`` may be albert, alan, alex, ...), and intersecting them would turn this level into
+    a loose one.
+    """
+
+    column: str = "given_name"
+    canonical_column: str = "given_name_canonical"
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_column(self.canonical_column)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column, self.canonical_column)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        if pairs.has(self.canonical_column):
+            return pairs.equal(self.canonical_column)
+        nick = _nickname_module()
+        if nick is None:
+            return np.zeros(pairs.n, dtype=bool)
+        canonical: Callable[[str], str] = nick.canonical_given_name
+
+        def build(uniques: ObjArray) -> CodeArray:
+            keys = (_safe(canonical, u) or None for u in uniques)
+            return _with_missing(factorize(keys, len(uniques)))
+
+        kl, kr = pairs.lookup(self.column, "nickname:canonical", build)
+        return _same_key(kl, kr)
+
+    def label(self, primary: str | None = None) -> str:
+        return _on("nickname match", self.column, primary)
+
+
+@dataclass(frozen=True)
+class InitialMatch(Level):
+    """One side is a single letter that starts the other side (``j`` ~ ``john``)."""
+
+    column: str
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        ll, lr = pairs.lookup(self.column, "length", _length_table)
+        fl, fr = pairs.lookup(self.column, "first_char", _first_char_table)
+        out: BoolArray = ((ll == 1) | (lr == 1)) & (fl == fr) & (fl >= 0)
+        return out
+
+    def label(self, primary: str | None = None) -> str:
+        return _on("initial match", self.column, primary)
+
+
+@dataclass(frozen=True)
+class SwappedNames(Level):
+    """Given name and surname swapped between the records (``john smith`` ~ ``smith john``)."""
+
+    given_column: str = "given_name"
+    surname_column: str = "surname"
+
+    def __post_init__(self) -> None:
+        _check_column(self.given_column)
+        _check_column(self.surname_column)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.given_column, self.surname_column)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        (gl, gr), (sl, sr) = pairs.shared_codes(self.columns)
+        out: BoolArray = (gl >= 0) & (sl >= 0) & (gl == sr) & (sl == gr)
+        return out
+
+    def label(self, primary: str | None = None) -> str:
+        return "given name and surname swapped"
+
+
+# --- dates -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DateWithin(Level):
+    """Two valid ISO dates at most ``days`` apart."""
+
+    column: str
+    days: int
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_count("days", self.days)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        ol, orr = pairs.lookup(self.column, "date:ordinal", _ordinal_table)
+        out: BoolArray = (ol >= 0) & (orr >= 0) & (np.abs(ol - orr) <= self.days)
+        return out
+
+    def label(self, primary: str | None = None) -> str:
+        return _on(f"within {self.days} days", self.column, primary)
+
+
+@dataclass(frozen=True)
+class DayMonthTransposed(Level):
+    """Same year with day and month swapped (``1984-03-12`` ~ ``1984-12-03``)."""
+
+    column: str
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        yl, yr = pairs.lookup(self.column, "date:year", _year_table)
+        ml, mr = pairs.lookup(self.column, "date:month", _month_table)
+        dl, dr = pairs.lookup(self.column, "date:day", _day_table)
+        out: BoolArray = (yl > 0) & (yl == yr) & (ml == dr) & (dl == mr) & (ml != mr)
+        return out
+
+    def label(self, primary: str | None = None) -> str:
+        return _on("day and month transposed", self.column, primary)
+
+
+@dataclass(frozen=True)
+class YearMonthMatch(Level):
+    """Two valid dates in the same year and month."""
+
+    column: str
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        yl, yr = pairs.lookup(self.column, "date:year", _year_table)
+        ml, mr = pairs.lookup(self.column, "date:month", _month_table)
+        out: BoolArray = (yl > 0) & (yl == yr) & (ml == mr)
+        return out
+
+    def label(self, primary: str | None = None) -> str:
+        return _on("same year and month", self.column, primary)
+
+
+# --- e-mail, phone, address --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmailLocalMatch(Level):
+    """Same e-mail local part (the part before ``@``), whatever the domain.
+
+    Reads ``column`` when the features have it, else splits ``email_column``.
+    """
+
+    column: str = "email_local"
+    email_column: str = "email"
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_column(self.email_column)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column, self.email_column)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        return _email_part(pairs, self.column, self.email_column, local=True)
+
+    def label(self, primary: str | None = None) -> str:
+        return "local part match"
+
+
+@dataclass(frozen=True)
+class EmailDomainMatch(Level):
+    """Same e-mail domain (``column``, else the part of ``email_column`` after ``@``)."""
+
+    column: str = "email_domain"
+    email_column: str = "email"
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_column(self.email_column)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column, self.email_column)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        return _email_part(pairs, self.column, self.email_column, local=False)
+
+    def label(self, primary: str | None = None) -> str:
+        return "domain match"
+
+
+@dataclass(frozen=True)
+class PhoneLastDigits(Level):
+    """The last ``digits`` digits agree (same line, different country or area prefix)."""
+
+    digits: int = 7
+    column: str = "phone"
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_count("digits", self.digits, 1)
+        if self.digits > 18:
+            raise ValueError("digits must be at most 18")
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        k = self.digits
+
+        def tail(value: str) -> int:
+            digits = "".join(ch for ch in value if ch.isdigit())
+            return int(digits[-k:]) if len(digits) >= k else -1
+
+        tl, tr = pairs.lookup(self.column, f"last{k}", lambda u: per_unique(u, tail, np.int64, -1))
+        return _same_key(tl, tr)
+
+    def label(self, primary: str | None = None) -> str:
+        return _on(f"last {self.digits} digits match", self.column, primary)
+
+
+@dataclass(frozen=True)
+class HouseNumberAndStreet(Level):
+    """Same house number and street names with Jaro-Winkler at least ``threshold``."""
+
+    threshold: float = 0.9
+    house_number_column: str = "house_number"
+    street_column: str = "street"
+
+    def __post_init__(self) -> None:
+        _check_unit("threshold", self.threshold)
+        _check_column(self.house_number_column)
+        _check_column(self.street_column)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.house_number_column, self.street_column)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        same = pairs.equal(self.house_number_column)
+        idx = np.flatnonzero(same)
+        if idx.size:
+            sim = pairs.subset(idx).metric(self.street_column, "jaro_winkler")
+            same[idx] = _at_least(sim, self.threshold)
+        return same
+
+    def floors(self) -> tuple[tuple[str, str, float], ...]:
+        return ((self.street_column, "jaro_winkler", float(self.threshold)),)
+
+    def label(self, primary: str | None = None) -> str:
+        return f"same house number, street jaro-winkler >= {self.threshold:g}"
+
+
+# --- composition -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AllOf(Level):
+    """Every one of ``levels`` holds (later levels only run where earlier ones held).
+
+    >>> AllOf((ExactMatch("house_number"), ExactMatch("street"))).label("street")
+    'exact match (house_number) and exact match'
+    """
+
+    levels: tuple[Level, ...]
+
+    def __post_init__(self) -> None:
+        if not self.levels or not all(isinstance(x, Level) for x in self.levels):
+            raise ValueError("AllOf needs at least one level")
+        object.__setattr__(self, "levels", tuple(self.levels))
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c for level in self.levels for c in level.columns))
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        out = self.levels[0].evaluate(pairs).copy()
+        for level in self.levels[1:]:
+            idx = np.flatnonzero(out)
+            if not idx.size:
+                break
+            out[idx] = level.evaluate(pairs.subset(idx))
+        return out
+
+    def floors(self) -> tuple[tuple[str, str, float], ...]:
+        return tuple(f for level in self.levels for f in level.floors())
+
+    def label(self, primary: str | None = None) -> str:
+        return " and ".join(level.label(primary) for level in self.levels)
+
+    @classmethod
+    def _from_params(cls, params: dict[str, Any]) -> Level:
+        raw = params.get("levels")
+        if not isinstance(raw, list | tuple):
+            raise ValueError("AllOf: 'levels' must be a list")
+        return cls(tuple(level_from_dict(x) for x in raw))
+
+
+@dataclass(frozen=True)
+class Else(Level):
+    """Everything else: the lowest level (gamma 0), evidence against a match."""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return ()
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        return np.ones(pairs.n, dtype=bool)
+
+    def label(self, primary: str | None = None) -> str:
+        return "else"
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _at_least(values: FloatArray, threshold: float) -> BoolArray:
+    with np.errstate(invalid="ignore"):
+        out: BoolArray = values >= threshold
+    return out
+
+
+def _at_most(values: FloatArray, limit: int) -> BoolArray:
+    with np.errstate(invalid="ignore"):
+        out: BoolArray = values <= limit
+    return out
+
+
+def _same_key(kl: Any, kr: Any) -> BoolArray:
+    out: BoolArray = (kl == kr) & (kl >= 0)
+    return out
+
+
+def _with_missing(codes: CodeArray) -> CodeArray:
+    """Append the ``-1`` entry that missing records (code ``-1``) look up."""
+    return np.append(codes, np.int32(-1)).astype(np.int32)
+
+
+def _length_table(uniques: ObjArray) -> IntArray:
+    return per_unique(uniques, len, np.int64, -1)
+
+
+def _first_char_table(uniques: ObjArray) -> IntArray:
+    return per_unique(uniques, lambda u: ord(u[0]) if u else -1, np.int64, -1)
+
+
+def _date_part(index: int) -> Callable[[ObjArray], IntArray]:
+    def build(uniques: ObjArray) -> IntArray:
+        def part(value: str) -> int:
+            d = parse_iso_date(value)
+            if d is None:
+                return -1
+            return (d.toordinal(), d.year, d.month, d.day)[index]
+
+        return per_unique(uniques, part, np.int64, -1)
+
+    return build
+
+
+_ordinal_table = _date_part(0)
+_year_table = _date_part(1)
+_month_table = _date_part(2)
+_day_table = _date_part(3)
+
+
+def _email_part(pairs: PairBatch, column: str, email_column: str, *, local: bool) -> BoolArray:
+    if pairs.has(column):
+        return pairs.equal(column)
+
+    def build(uniques: ObjArray) -> CodeArray:
+        def part(value: str) -> str | None:
+            head, at, tail = value.rpartition("@")
+            if not at:
+                return None
+            return (head if local else tail) or None
+
+        return _with_missing(factorize((part(u) for u in uniques), len(uniques)))
+
+    kind = "email:local" if local else "email:domain"
+    kl, kr = pairs.lookup(email_column, kind, build)
+    return _same_key(kl, kr)
+
+
+def _phonetic(encode: Callable[[str], str], value: str) -> str | None:
+    try:
+        key = encode(value)
+    except Exception:  # jellyfish rejects some inputs; such a value simply has no key
+        return None
+    return key or None
+
+
+def _safe(fn: Callable[[str], Any], value: str) -> Any:
+    try:
+        return fn(value)
+    except Exception:  # a failing nickname lookup must not abort a whole comparison run
+        return None
+
+
+_NICKNAMES: list[ModuleType | None] = []
+
+
+def _nickname_module() -> ModuleType | None:
+    """The normalize stage's nickname module, if installed (imported once, lazily)."""
+    if not _NICKNAMES:
+        try:
+            module: ModuleType | None = importlib.import_module("crmresolve.normalize.nicknames")
+        except ImportError:  # the normalize stage is optional for this level
+            module = None
+        if module is not None and not hasattr(module, "canonical_given_name"):
+            module = None
+        _NICKNAMES.append(module)
+    return _NICKNAMES[0]

@@ -1,0 +1,262 @@
+"""Ready-made comparisons for CRM fields, each a function returning a :class:`Comparison`.
+
+Design notes shared by all of them:
+
+* Exact agreement is the top level and carries the term-frequency column, so agreeing on a
+  common value (``john``, ``gmail.com``, ``1900-01-01``) can weigh less than a rare one.
+* Typo-tolerant levels come next, ordered by how much evidence they are likely to carry; the
+  model learns the actual weights (m and u) per level.
+* ``Else`` is deliberately *not* missing: a different full first name or a different valid
+  date of birth lands there, and its tiny m probability is strong evidence *against* a match.
+
+>>> [c.name for c in default_comparisons(["given_name", "surname", "email", "dob"])]
+['given_name', 'surname', 'email', 'dob']
+>>> dob_comparison().level_labels
+['else', 'within 365 days', 'levenshtein <= 1', 'day and month transposed', 'exact match']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from crmresolve.compare.comparison import Comparison
+from crmresolve.compare.levels import (
+    AllOf,
+    DamerauLevenshteinAtMost,
+    DateWithin,
+    DayMonthTransposed,
+    Else,
+    EmailLocalMatch,
+    ExactMatch,
+    HouseNumberAndStreet,
+    InitialMatch,
+    JaroWinklerAtLeast,
+    Level,
+    LevenshteinAtMost,
+    NicknameMatch,
+    PhoneLastDigits,
+    PhoneticMatch,
+    PrefixMatch,
+    SwappedNames,
+    TokenSetRatioAtLeast,
+)
+
+__all__ = [
+    "address_comparison",
+    "city_comparison",
+    "company_comparison",
+    "default_comparisons",
+    "dob_comparison",
+    "email_comparison",
+    "full_name_comparison",
+    "given_name_comparison",
+    "identifier_comparison",
+    "name_comparison",
+    "phone_comparison",
+    "postcode_comparison",
+    "surname_comparison",
+]
+
+
+def name_comparison(
+    column: str,
+    *,
+    name: str | None = None,
+    jaro_winkler: Sequence[float] = (0.92, 0.88),
+    nickname_column: str | None = None,
+    initials: bool = False,
+    phonetic: str | None = None,
+) -> Comparison:
+    """A personal-name comparison on ``column``:
+
+    exact → nickname (if ``nickname_column``) → Jaro-Winkler ≥ each threshold (descending)
+    → initial (if ``initials``) → phonetic key (if ``phonetic``) → else.
+
+    >>> name_comparison("surname", phonetic="metaphone").level_labels
+    ['else', 'metaphone match', 'jaro-winkler >= 0.88', 'jaro-winkler >= 0.92', 'exact match']
+    """
+    levels: list[Level] = [ExactMatch(column)]
+    if nickname_column is not None:
+        levels.append(NicknameMatch(column, nickname_column))
+    levels += [JaroWinklerAtLeast(column, t) for t in sorted(jaro_winkler, reverse=True)]
+    if initials:
+        levels.append(InitialMatch(column))
+    if phonetic is not None:
+        levels.append(PhoneticMatch(column, phonetic))
+    levels.append(Else())
+    return Comparison(name or column, levels, tf_column=column)
+
+
+def given_name_comparison(
+    column: str = "given_name", canonical_column: str = "given_name_canonical"
+) -> Comparison:
+    """Exact → nickname (``bob`` ~ ``robert``) → JW ≥ 0.92 → JW ≥ 0.88 → initial → else.
+
+    An initial (``j`` ~ ``john``) is weak evidence but not evidence against; a different
+    full first name (``john`` vs ``peter``) falls to ``else``.
+    """
+    return name_comparison(
+        column, name="given_name", nickname_column=canonical_column, initials=True
+    )
+
+
+def surname_comparison(column: str = "surname") -> Comparison:
+    """Exact → JW ≥ 0.92 → JW ≥ 0.88 (also most double-barrelled variants) → metaphone → else."""
+    return name_comparison(column, name="surname", phonetic="metaphone")
+
+
+def full_name_comparison(
+    column: str = "full_name",
+    given_column: str = "given_name",
+    surname_column: str = "surname",
+) -> Comparison:
+    """Exact → given/surname swapped → JW ≥ 0.92 → token set ≥ 0.9 (word order, middle
+    names) → else. Use it instead of given + surname comparisons, not beside them: the
+    same evidence would count twice.
+    """
+    return Comparison(
+        "full_name",
+        [
+            ExactMatch(column),
+            SwappedNames(given_column, surname_column),
+            JaroWinklerAtLeast(column, 0.92),
+            TokenSetRatioAtLeast(column, 0.9),
+            Else(),
+        ],
+        tf_column=column,
+    )
+
+
+def email_comparison(column: str = "email", local_column: str = "email_local") -> Comparison:
+    """Exact → same local part, other domain → Levenshtein ≤ 1 → Levenshtein ≤ 2 → else."""
+    return Comparison(
+        "email",
+        [
+            ExactMatch(column),
+            EmailLocalMatch(local_column, column),
+            LevenshteinAtMost(column, 1),
+            LevenshteinAtMost(column, 2),
+            Else(),
+        ],
+        tf_column=column,
+    )
+
+
+def phone_comparison(column: str = "phone") -> Comparison:
+    """Exact E.164 → last 7 digits (other country/area prefix) → one digit typo → else."""
+    return Comparison(
+        "phone",
+        [ExactMatch(column), PhoneLastDigits(7, column), LevenshteinAtMost(column, 1), Else()],
+        tf_column=column,
+    )
+
+
+def dob_comparison(column: str = "dob") -> Comparison:
+    """Exact → day/month transposed → one character typo → within 365 days → else.
+
+    Two different valid dates beyond that land in ``else``: strong evidence against.
+    """
+    return Comparison(
+        "dob",
+        [
+            ExactMatch(column),
+            DayMonthTransposed(column),
+            LevenshteinAtMost(column, 1),
+            DateWithin(column, 365),
+            Else(),
+        ],
+        tf_column=column,
+    )
+
+
+def address_comparison(
+    house_number_column: str = "house_number", street_column: str = "street"
+) -> Comparison:
+    """Exact house number and street → same number, street JW ≥ 0.9 → street JW ≥ 0.9 → else.
+
+    Missing (``-1``) only when the street is missing; a missing house number just rules out
+    the two top levels.
+    """
+    return Comparison(
+        "address",
+        [
+            AllOf((ExactMatch(house_number_column), ExactMatch(street_column))),
+            HouseNumberAndStreet(0.9, house_number_column, street_column),
+            JaroWinklerAtLeast(street_column, 0.9),
+            Else(),
+        ],
+        null_columns=(street_column,),
+    )
+
+
+def postcode_comparison(column: str = "postcode") -> Comparison:
+    """Exact → one character typo → first 3 characters (same district) → else."""
+    return Comparison(
+        "postcode",
+        [ExactMatch(column), LevenshteinAtMost(column, 1), PrefixMatch(column, 3), Else()],
+        tf_column=column,
+    )
+
+
+def city_comparison(column: str = "city") -> Comparison:
+    """Exact → JW ≥ 0.9 → else."""
+    return Comparison(
+        "city", [ExactMatch(column), JaroWinklerAtLeast(column, 0.9), Else()], tf_column=column
+    )
+
+
+def company_comparison(column: str = "company") -> Comparison:
+    """Exact (legal form already stripped) → token set ≥ 0.9 → JW ≥ 0.9 → else."""
+    return Comparison(
+        "company",
+        [
+            ExactMatch(column),
+            TokenSetRatioAtLeast(column, 0.9),
+            JaroWinklerAtLeast(column, 0.9),
+            Else(),
+        ],
+        tf_column=column,
+    )
+
+
+def identifier_comparison(column: str = "identifier") -> Comparison:
+    """Exact → one typo (an insertion, deletion, substitution or swap of neighbours) → else."""
+    return Comparison(
+        "identifier",
+        [ExactMatch(column), DamerauLevenshteinAtMost(column, 1), Else()],
+        tf_column=column,
+    )
+
+
+def default_comparisons(available_keys: Iterable[str]) -> list[Comparison]:
+    """The library comparisons the available feature keys support, in a stable order.
+
+    ``full_name`` is used only when given name and surname are not both available, and
+    ``city`` only without ``postcode``: overlapping fields would count one piece of evidence
+    twice.
+    """
+    keys = set(available_keys)
+    out: list[Comparison] = []
+    if "given_name" in keys:
+        out.append(given_name_comparison())
+    if "surname" in keys:
+        out.append(surname_comparison())
+    if "full_name" in keys and not {"given_name", "surname"} <= keys:
+        out.append(full_name_comparison())
+    if "email" in keys:
+        out.append(email_comparison())
+    if "phone" in keys:
+        out.append(phone_comparison())
+    if "dob" in keys:
+        out.append(dob_comparison())
+    if "street" in keys:
+        out.append(address_comparison())
+    if "postcode" in keys:
+        out.append(postcode_comparison())
+    elif "city" in keys:
+        out.append(city_comparison())
+    if "company" in keys:
+        out.append(company_comparison())
+    if "identifier" in keys:
+        out.append(identifier_comparison())
+    return out

@@ -1,0 +1,704 @@
+"""Tests for crmresolve.compare: levels by hand, vectorised == naive, symmetry, serialisation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import doctest
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+import jellyfish
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
+
+import crmresolve.compare as cmp
+from crmresolve.compare import (
+    AllOf,
+    Comparison,
+    DamerauLevenshteinAtMost,
+    DateWithin,
+    DayMonthTransposed,
+    Else,
+    EmailDomainMatch,
+    EmailLocalMatch,
+    ExactMatch,
+    FeatureCache,
+    HouseNumberAndStreet,
+    InitialMatch,
+    JaccardAtLeast,
+    JaroWinklerAtLeast,
+    Level,
+    LevenshteinAtMost,
+    NicknameMatch,
+    PairBatch,
+    PhoneLastDigits,
+    PhoneticMatch,
+    PrefixMatch,
+    SwappedNames,
+    TokenSetRatioAtLeast,
+    YearMonthMatch,
+    _batch,
+    comparison,
+    compute_gamma,
+    default_comparisons,
+    dob_comparison,
+    email_comparison,
+    given_name_comparison,
+    level_from_dict,
+    levels,
+    library,
+)
+
+Features = dict[str, np.ndarray]
+
+
+def obj(values: Sequence[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def feats(**cols: Sequence[Any]) -> Features:
+    return {k: obj(v) for k, v in cols.items()}
+
+
+def level_mask(level: Level, features: Features, left: Sequence[int], right: Sequence[int]):
+    batch = PairBatch(
+        FeatureCache(features), np.asarray(left, np.int64), np.asarray(right, np.int64)
+    )
+    return level.evaluate(batch).tolist()
+
+
+# --- levels by hand ----------------------------------------------------------------------
+
+
+def test_exact_match_and_missing() -> None:
+    f = feats(email=["a@x.com", "a@x.com", None, "b@x.com"])
+    assert level_mask(ExactMatch("email"), f, [0, 0, 0, 2], [1, 3, 2, 2]) == [
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_nickname_uses_canonical_column() -> None:
+    f = feats(
+        given_name=["bob", "robert", "mary", "bobby"],
+        given_name_canonical=["robert", "robert", "mary", "robert"],
+    )
+    assert level_mask(NicknameMatch(), f, [0, 0, 0], [1, 2, 3]) == [True, False, True]
+
+
+def test_nickname_derives_canonical_without_column() -> None:
+    if levels._nickname_module() is None:
+        pytest.skip("normalize nickname module not available")
+    f = feats(given_name=["bob", "robert", "mary"])
+    assert level_mask(NicknameMatch(), f, [0, 0], [1, 2]) == [True, False]
+
+
+def test_initial_match() -> None:
+    f = feats(given_name=["j", "john", "peter", "jon", None])
+    assert level_mask(InitialMatch("given_name"), f, [0, 0, 1, 0], [1, 2, 3, 4]) == [
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_swapped_names() -> None:
+    f = feats(given_name=["john", "smith", "john"], surname=["smith", "john", "smith"])
+    assert level_mask(SwappedNames(), f, [0, 0], [1, 2]) == [True, False]
+
+
+def test_date_levels() -> None:
+    f = feats(dob=["1984-03-12", "1984-12-03", "1985-03-12", "1984-03-20", "1984-02-30", None])
+    left, right = [0, 0, 0, 0, 0, 0], [1, 2, 3, 4, 5, 0]
+    assert level_mask(DayMonthTransposed("dob"), f, left, right) == [
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
+    assert level_mask(DateWithin("dob", 365), f, left, right) == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        True,
+    ]
+    assert level_mask(YearMonthMatch("dob"), f, left, right) == [
+        False,
+        False,
+        True,
+        False,
+        False,
+        True,
+    ]
+    assert level_mask(LevenshteinAtMost("dob", 1), f, left, right) == [
+        False,
+        True,
+        False,
+        False,
+        False,
+        True,
+    ]
+
+
+def test_email_parts_with_and_without_part_columns() -> None:
+    emails = ["ann.lee@x.com", "ann.lee@y.org", "bob@x.com"]
+    split = feats(
+        email=emails,
+        email_local=[e.split("@")[0] for e in emails],
+        email_domain=[e.split("@")[1] for e in emails],
+    )
+    only = feats(email=emails)
+    for f in (split, only):
+        assert level_mask(EmailLocalMatch(), f, [0, 0], [1, 2]) == [True, False]
+        assert level_mask(EmailDomainMatch(), f, [0, 0], [1, 2]) == [False, True]
+
+
+def test_phone_last_digits() -> None:
+    f = feats(phone=["+4915112345678", "+4415112345678", "+4915112345670", "+12"])
+    assert level_mask(PhoneLastDigits(7), f, [0, 0, 0], [1, 2, 3]) == [True, False, False]
+
+
+def test_house_number_and_street() -> None:
+    f = feats(
+        house_number=["12", "12", "14", None],
+        street=["main street", "main stret", "main street", "main street"],
+    )
+    assert level_mask(HouseNumberAndStreet(0.9), f, [0, 0, 0], [1, 2, 3]) == [
+        True,
+        False,
+        False,
+    ]
+
+
+def test_string_similarity_levels() -> None:
+    f = feats(
+        name=["john smith", "smith john", "jon smith", "john a smith", "mary jones", "ab"],
+    )
+    left, right = [0, 0, 0, 0, 5], [1, 2, 3, 4, 5]
+    assert level_mask(TokenSetRatioAtLeast("name", 1.0), f, left, right) == [
+        True,
+        False,
+        True,
+        False,
+        True,
+    ]
+    assert level_mask(JaccardAtLeast("name", 0.6), f, left, right) == [
+        True,
+        False,
+        True,
+        False,
+        True,
+    ]
+    assert level_mask(JaroWinklerAtLeast("name", 0.95), f, left, right) == [
+        False,
+        True,
+        True,
+        False,
+        True,
+    ]
+    assert level_mask(LevenshteinAtMost("name", 2), f, left, right) == [
+        False,
+        True,
+        True,
+        False,
+        True,
+    ]
+
+
+def test_damerau_counts_a_swap_as_one_edit() -> None:
+    f = feats(identifier=["AB1234", "AB1324", "AB9999"])
+    assert level_mask(DamerauLevenshteinAtMost("identifier", 1), f, [0, 0], [1, 2]) == [
+        True,
+        False,
+    ]
+    assert level_mask(LevenshteinAtMost("identifier", 1), f, [0], [1]) == [False]
+
+
+def test_phonetic_and_prefix() -> None:
+    f = feats(surname=["smith", "smyth", "jones", "sm"])
+    assert level_mask(PhoneticMatch("surname"), f, [0, 0], [1, 2]) == [True, False]
+    assert level_mask(PhoneticMatch("surname", "soundex"), f, [0, 0], [1, 2]) == [True, False]
+    assert level_mask(PrefixMatch("surname", 2), f, [0, 0, 0], [1, 2, 3]) == [True, False, True]
+    with pytest.raises(ValueError, match="phonetic algorithm"):
+        PhoneticMatch("surname", "caverphone")
+
+
+def test_all_of() -> None:
+    f = feats(house_number=["1", "1", "2"], street=["a st", "a st", "a st"])
+    level = AllOf((ExactMatch("house_number"), ExactMatch("street")))
+    assert level_mask(level, f, [0, 0], [1, 2]) == [True, False]
+    assert level.columns == ("house_number", "street")
+
+
+# --- comparisons by hand -----------------------------------------------------------------
+
+
+def test_given_name_comparison_levels() -> None:
+    c = given_name_comparison()
+    assert c.level_labels == [
+        "else",
+        "initial match",
+        "jaro-winkler >= 0.88",
+        "jaro-winkler >= 0.92",
+        "nickname match",
+        "exact match",
+    ]
+    f = feats(
+        given_name=["bob", "robert", "j", "john", "peter", None, "jon"],
+        given_name_canonical=["robert", "robert", "j", "john", "peter", None, "john"],
+    )
+    g = c.compute(f, [0, 0, 2, 3, 3, 3, 3], [0, 1, 3, 4, 5, 6, 1])
+    # exact, nickname, initial, different first name = evidence against, missing, nickname
+    # (jon -> john canonical), else
+    assert g.tolist() == [5, 4, 1, 0, -1, 4, 0]
+    assert g.dtype == np.int8
+
+
+def test_dob_comparison_different_valid_dates_are_else_not_missing() -> None:
+    c = dob_comparison()
+    f = feats(dob=["1984-03-12", "1984-12-03", "1984-03-13", "1990-07-01", None, "1984-04-12"])
+    g = c.compute(f, [0, 0, 0, 0, 0, 0], [0, 1, 2, 3, 4, 5])
+    # exact=4, transposed=3, one typo=2, within 365 days=1, else=0, missing=-1
+    assert g.tolist() == [4, 3, 2, 0, -1, 2]
+
+
+def test_email_comparison_levels() -> None:
+    c = email_comparison()
+    f = feats(email=["ann@x.com", "ann@y.com", "anne@x.com", "anna1@x.com", "zed@q.org"])
+    assert c.compute(f, [0] * 5, [0, 1, 2, 3, 4]).tolist() == [4, 3, 2, 1, 0]
+
+
+def test_comparison_tf_and_null_columns() -> None:
+    c = library.address_comparison()
+    assert c.tf_column is None and c.null_columns == ("street",)
+    f = feats(house_number=["1", None, "1"], street=["high st", "high st", None])
+    assert c.compute(f, [0, 0], [1, 2]).tolist() == [1, -1]
+    g = given_name_comparison()
+    assert (g.tf_column, g.tf_level) == ("given_name", 5)
+
+
+def test_comparison_validation() -> None:
+    with pytest.raises(ValueError, match="last level"):
+        Comparison("x", [ExactMatch("a"), Else(), JaroWinklerAtLeast("a", 0.9)])
+    with pytest.raises(ValueError, match="at least one level"):
+        Comparison("x", [Else()])
+    with pytest.raises(ValueError, match="tf_column"):
+        Comparison("x", [JaroWinklerAtLeast("a", 0.9)], tf_column="a")
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        JaroWinklerAtLeast("a", 1.5)
+    with pytest.raises(ValueError, match="unknown comparison level type"):
+        level_from_dict({"type": "Nope"})
+    with pytest.raises(ValueError, match="unknown parameters"):
+        level_from_dict({"type": "ExactMatch", "column": "a", "extra": 1})
+
+
+def test_bad_pairs_raise_without_values() -> None:
+    secret = "very-private@example.com"
+    f = feats(email=[secret, "b@x.com"])
+    c = email_comparison()
+    with pytest.raises(IndexError) as err:
+        c.compute(f, [0], [2])
+    assert secret not in str(err.value)
+    with pytest.raises(ValueError, match="same length"):
+        c.compute(f, [0, 1], [1])
+    with pytest.raises(TypeError):
+        c.compute(f, [0.5], [1.0])
+
+
+def test_features_object_with_columns_is_accepted() -> None:
+    class Holder:
+        def __init__(self, columns: Mapping[str, np.ndarray]) -> None:
+            self.columns = columns
+
+    f = feats(email=["a@x.com", "a@x.com"])
+    assert compute_gamma(Holder(f), [0], [1], [email_comparison()]).tolist() == [[4]]  # type: ignore[arg-type]
+
+
+def test_absent_column_is_missing() -> None:
+    f = feats(given_name=["a", "b"])
+    assert dob_comparison().compute(f, [0], [1]).tolist() == [-1]
+
+
+def test_default_comparisons() -> None:
+    names = [c.name for c in default_comparisons(["given_name", "surname", "full_name", "city"])]
+    assert names == ["given_name", "surname", "city"]
+    names = [c.name for c in default_comparisons(["full_name", "postcode", "city", "company"])]
+    assert names == ["full_name", "postcode", "company"]
+
+
+def test_doctests() -> None:
+    for module in (cmp, _batch, levels, comparison, library):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, module.__name__
+
+
+# --- naive reference ---------------------------------------------------------------------
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None or len(value) != 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def ref_level(level: Level, f: Mapping[str, np.ndarray], i: int, j: int) -> bool:
+    """Per-pair reference semantics, written independently of the vectorised code."""
+
+    def v(col: str, k: int) -> Any:
+        return f[col][k] if col in f else None
+
+    def both(col: str) -> tuple[Any, Any] | None:
+        a, b = v(col, i), v(col, j)
+        return None if a is None or b is None else (a, b)
+
+    if isinstance(level, Else):
+        return True
+    if isinstance(level, AllOf):
+        return all(ref_level(x, f, i, j) for x in level.levels)
+    if isinstance(level, SwappedNames):
+        g, s = both(level.given_column), both(level.surname_column)
+        return g is not None and s is not None and g[0] == s[1] and s[0] == g[1]
+    if isinstance(level, HouseNumberAndStreet):
+        h, s = both(level.house_number_column), both(level.street_column)
+        return (
+            h is not None
+            and s is not None
+            and h[0] == h[1]
+            and JaroWinkler.normalized_similarity(*s) >= level.threshold
+        )
+    if isinstance(level, NicknameMatch):
+        c = both(level.canonical_column)
+        return c is not None and c[0] == c[1]
+    if isinstance(level, EmailLocalMatch | EmailDomainMatch):
+        part = both(level.column)
+        return part is not None and part[0] == part[1]
+    if isinstance(level, PhoneLastDigits):
+        p = both(level.column)
+        if p is None:
+            return False
+        da, db = ("".join(ch for ch in x if ch.isdigit()) for x in p)
+        k = level.digits
+        return len(da) >= k and len(db) >= k and da[-k:] == db[-k:]
+    pair = both(level.columns[0])
+    if pair is None:
+        return False
+    a, b = pair
+    if isinstance(level, ExactMatch):
+        return bool(a == b)
+    if isinstance(level, JaroWinklerAtLeast):
+        return a == b or JaroWinkler.normalized_similarity(a, b) >= level.threshold
+    if isinstance(level, TokenSetRatioAtLeast):
+        return a == b or fuzz.token_set_ratio(a, b) / 100 >= level.threshold
+    if isinstance(level, JaccardAtLeast):
+        sa, sb = set(a.split()), set(b.split())
+        return a == b or (bool(sa | sb) and len(sa & sb) / len(sa | sb) >= level.threshold)
+    if isinstance(level, LevenshteinAtMost):
+        return bool(Levenshtein.distance(a, b) <= level.distance)
+    if isinstance(level, DamerauLevenshteinAtMost):
+        return bool(DamerauLevenshtein.distance(a, b) <= level.distance)
+    if isinstance(level, PrefixMatch):
+        n = level.length
+        return len(a) >= n and len(b) >= n and a[:n] == b[:n]
+    if isinstance(level, PhoneticMatch):
+        fn = {"metaphone": jellyfish.metaphone, "soundex": jellyfish.soundex}.get(
+            level.algorithm, jellyfish.nysiis
+        )
+        ka, kb = fn(a), fn(b)
+        return bool(ka) and ka == kb
+    if isinstance(level, InitialMatch):
+        return bool(a and b and (len(a) == 1 or len(b) == 1) and a[0] == b[0])
+    da, db = _date(a), _date(b)
+    if da is None or db is None:
+        return False
+    if isinstance(level, DateWithin):
+        return abs((da - db).days) <= level.days
+    if isinstance(level, DayMonthTransposed):
+        return da.year == db.year and da.month == db.day and da.day == db.month and da != db
+    if isinstance(level, YearMonthMatch):
+        return (da.year, da.month) == (db.year, db.month)
+    raise AssertionError(f"no reference for {type(level).__name__}")
+
+
+def ref_gamma(c: Comparison, f: Mapping[str, np.ndarray], left, right) -> list[int]:
+    out = []
+    for i, j in zip(left, right, strict=True):
+        if any(col not in f or f[col][i] is None or f[col][j] is None for col in c.null_columns):
+            out.append(-1)
+            continue
+        g = 0
+        for k, level in enumerate(c.levels):
+            if ref_level(level, f, i, j):
+                g = len(c.levels) - k
+                break
+        out.append(g)
+    return out
+
+
+GIVEN = ["john", "jon", "j", "johnny", "bob", "robert", "rob", "mary", "marie", "smith", "ann"]
+SURNAME = ["smith", "smyth", "smithe", "jones", "johnson", "john", "mary", "garcia lopez"]
+DATES = [
+    "1984-03-12",
+    "1984-12-03",
+    "1984-03-13",
+    "1985-03-12",
+    "1983-03-12",
+    "1984-02-30",
+    "2001-01-01",
+    "2001-01-10",
+    "1984-3-12",
+]
+LOCALS = ["ann", "ann.lee", "anne", "annlee", "bob", "x"]
+DOMAINS = ["x.com", "y.org", "xx.com"]
+PHONES = ["+4915112345678", "+4915112345679", "+4415112345678", "+441511234567", "+1555", "+49"]
+STREETS = ["main street", "main str", "high street", "hauptstrasse", "mainstreet"]
+COMPANY = ["acme", "acme corp", "acme corporation", "globex", "initech software", "software"]
+IDS = ["AB1234", "AB1324", "AB12345", "XY0000", "ab1234"]
+CANON = {"bob": "robert", "rob": "robert", "robert": "robert", "jon": "john", "johnny": "john"}
+
+
+def maybe(pool: Sequence[str]) -> st.SearchStrategy[str | None]:
+    return st.one_of(st.none(), st.sampled_from(pool), st.text("ajmno hst", max_size=7))
+
+
+@st.composite
+def features_and_pairs(draw: st.DrawFn) -> tuple[Features, list[int], list[int]]:
+    n = draw(st.integers(1, 14))
+    cols: dict[str, list[Any]] = {
+        "given_name": [draw(maybe(GIVEN)) for _ in range(n)],
+        "surname": [draw(maybe(SURNAME)) for _ in range(n)],
+        "dob": [draw(st.one_of(st.none(), st.sampled_from(DATES))) for _ in range(n)],
+        "phone": [draw(st.one_of(st.none(), st.sampled_from(PHONES))) for _ in range(n)],
+        "house_number": [draw(st.sampled_from([None, "1", "12", "12a"])) for _ in range(n)],
+        "street": [draw(maybe(STREETS)) for _ in range(n)],
+        "postcode": [
+            draw(st.sampled_from([None, "10115", "10117", "10999", "1011"])) for _ in range(n)
+        ],
+        "city": [draw(maybe(["berlin", "berlyn", "bonn"])) for _ in range(n)],
+        "company": [draw(maybe(COMPANY)) for _ in range(n)],
+        "identifier": [draw(st.one_of(st.none(), st.sampled_from(IDS))) for _ in range(n)],
+    }
+    local = [draw(st.one_of(st.none(), st.sampled_from(LOCALS))) for _ in range(n)]
+    domain = [draw(st.sampled_from(DOMAINS)) for _ in range(n)]
+    cols["email"] = [
+        None if lo is None else f"{lo}@{d}" for lo, d in zip(local, domain, strict=True)
+    ]
+    cols["email_local"] = local
+    cols["email_domain"] = [None if lo is None else d for lo, d in zip(local, domain, strict=True)]
+    cols["given_name_canonical"] = [
+        None if g is None else CANON.get(g, g) for g in cols["given_name"]
+    ]
+    cols["full_name"] = [
+        None if g is None or s is None else f"{g} {s}"
+        for g, s in zip(cols["given_name"], cols["surname"], strict=True)
+    ]
+    m = draw(st.integers(0, 40))
+    left = [draw(st.integers(0, n - 1)) for _ in range(m)]
+    right = [draw(st.integers(0, n - 1)) for _ in range(m)]
+    return {k: obj(v) for k, v in cols.items()}, left, right
+
+
+def all_comparisons() -> list[Comparison]:
+    extra = Comparison(
+        "misc",
+        [
+            AllOf((PrefixMatch("company", 3), JaccardAtLeast("company", 0.5))),
+            DamerauLevenshteinAtMost("company", 2),
+            PhoneticMatch("company", "nysiis"),
+            YearMonthMatch("dob"),
+            EmailDomainMatch(),
+            Else(),
+        ],
+        null_columns=("company",),
+    )
+    lib = [
+        library.given_name_comparison(),
+        library.surname_comparison(),
+        library.full_name_comparison(),
+        library.email_comparison(),
+        library.phone_comparison(),
+        library.dob_comparison(),
+        library.address_comparison(),
+        library.postcode_comparison(),
+        library.city_comparison(),
+        library.company_comparison(),
+        library.identifier_comparison(),
+    ]
+    return [*lib, extra]
+
+
+@contextmanager
+def stressed_paths() -> Iterator[None]:
+    """Force the rarely-taken vectorised branches on tiny inputs."""
+    with (
+        mock.patch.object(_batch, "_DEDUP_MIN_PAIRS", 0),
+        mock.patch.object(_batch, "_DEDUP_MAX_SINGLETON_SHARE", 2.0),
+        mock.patch.object(_batch, "_EDIT1_MAX_WIDTH", 11),
+        mock.patch.object(_batch, "_EDIT1_BLOCK", 3),
+    ):
+        yield
+
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(features_and_pairs(), st.booleans())
+def test_vectorised_equals_naive_reference(data, stress: bool) -> None:
+    f, left, right = data
+    comps = all_comparisons()
+    if stress:
+        with stressed_paths():
+            got = compute_gamma(f, left, right, comps, chunk_size=7)
+    else:
+        got = compute_gamma(f, left, right, comps)
+    assert got.shape == (len(left), len(comps))
+    for j, c in enumerate(comps):
+        assert got[:, j].tolist() == ref_gamma(c, f, left, right), c.name
+
+
+@SETTINGS
+@given(features_and_pairs())
+def test_symmetry(data) -> None:
+    f, left, right = data
+    comps = all_comparisons()
+    forward = compute_gamma(f, left, right, comps)
+    backward = compute_gamma(f, right, left, comps)
+    assert np.array_equal(forward, backward)
+
+
+@SETTINGS
+@given(features_and_pairs(), st.integers(1, 9))
+def test_chunking_invariance(data, chunk: int) -> None:
+    f, left, right = data
+    comps = all_comparisons()
+    whole = compute_gamma(f, left, right, comps)
+    assert np.array_equal(compute_gamma(f, left, right, comps, chunk_size=chunk), whole)
+    single = np.stack([c.compute(f, left, right) for c in comps], axis=1) if left else whole
+    assert np.array_equal(single.reshape(whole.shape), whole)
+
+
+@settings(max_examples=25, deadline=None)
+@given(features_and_pairs())
+def test_round_trip_gives_identical_gamma(data) -> None:
+    f, left, right = data
+    comps = all_comparisons()
+    text = json.dumps([c.to_dict() for c in comps])
+    again = [Comparison.from_dict(d) for d in json.loads(text)]
+    assert again == comps
+    assert [c.level_labels for c in again] == [c.level_labels for c in comps]
+    assert [(c.tf_column, c.tf_level, c.columns) for c in again] == [
+        (c.tf_column, c.tf_level, c.columns) for c in comps
+    ]
+    assert np.array_equal(
+        compute_gamma(f, left, right, again), compute_gamma(f, left, right, comps)
+    )
+
+
+# --- the vectorised kernels against rapidfuzz --------------------------------------------
+
+WORDS = st.text(alphabet="abcé1-ł", max_size=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(WORDS, WORDS), min_size=1, max_size=30), st.integers(3, 13))
+def test_within_one_edit_matches_levenshtein(pairs, width: int) -> None:
+    a, b = zip(*pairs, strict=True)
+    f = {"s": obj(list(a) + list(b))}
+    n = len(a)
+    with mock.patch.object(_batch, "_EDIT1_MAX_WIDTH", width):
+        batch = PairBatch(FeatureCache(f), np.arange(n), np.arange(n, 2 * n))
+        got = batch.within_one_edit("s").tolist()
+    assert got == [Levenshtein.distance(x, y) <= 1 for x, y in pairs]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(WORDS, WORDS), min_size=1, max_size=30),
+    st.sampled_from([0.5, 0.7, 0.8, 0.88, 0.92]),
+    st.integers(1, 3),
+)
+def test_cheap_bounds_never_drop_a_real_match(pairs, floor: float, cutoff: int) -> None:
+    a, b = zip(*pairs, strict=True)
+    f = {"s": obj(list(a) + list(b))}
+    cache = FeatureCache(f)
+    codes = cache.factorized("s").codes
+    n = len(a)
+    ca, cb = codes[:n], codes[n:]
+    keep_jw = _batch._jaro_winkler_candidates(cache, "s", ca, cb, floor)
+    keep_ed = _batch._edit_candidates(cache, "s", ca, cb, cutoff)
+    for k, (x, y) in enumerate(pairs):
+        if JaroWinkler.normalized_similarity(x, y) >= floor:
+            assert keep_jw[k]
+        if DamerauLevenshtein.distance(x, y) <= cutoff:
+            assert keep_ed[k]
+
+
+def test_larger_random_data_matches_reference_with_dedup() -> None:
+    rng = np.random.default_rng(3)
+    n = 400
+    pool = np.array(GIVEN + SURNAME + ["jonathan", "johan", "joan", "mari", "maria"], dtype=object)
+    f = {
+        "given_name": pool[rng.integers(0, len(pool), n)],
+        "surname": pool[rng.integers(0, len(pool), n)],
+        "email": obj([f"{LOCALS[i % 6]}{i % 7}@{DOMAINS[i % 3]}" for i in range(n)]),
+    }
+    left = rng.integers(0, n, 20_000)
+    right = rng.integers(0, n, 20_000)
+    comps = [
+        Comparison(
+            "g",
+            [
+                ExactMatch("given_name"),
+                JaroWinklerAtLeast("given_name", 0.9),
+                JaroWinklerAtLeast("given_name", 0.7),
+                TokenSetRatioAtLeast("given_name", 0.6),
+            ],
+        ),
+        email_comparison(),
+    ]
+    got = compute_gamma(f, left, right, comps, chunk_size=6000)
+    sample = rng.choice(left.size, 1500, replace=False)
+    for j, c in enumerate(comps):
+        ref = ref_gamma(c, f, left[sample].tolist(), right[sample].tolist())
+        assert got[sample, j].tolist() == ref
+
+
+def test_floor_declared_later_and_lower_recomputes() -> None:
+    f = feats(s=["martha", "marhta", "mark", "maria"])
+    batch = PairBatch(FeatureCache(f), np.array([0, 0, 0]), np.array([1, 2, 3]))
+    high = Comparison("a", [JaroWinklerAtLeast("s", 0.95)])
+    low = Comparison("b", [JaroWinklerAtLeast("s", 0.7)])
+    assert high.compute_batch(batch).tolist() == [1, 0, 0]
+    assert low.compute_batch(batch).tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize("alphabet", ["ab", "ał"])
+def test_within_one_edit_exhaustive_small_strings(alphabet: str) -> None:
+    import itertools
+
+    words = ["".join(p) for k in range(5) for p in itertools.product(alphabet + "c", repeat=k)]
+    f = {"s": obj(words)}
+    left, right = (a.ravel() for a in np.meshgrid(np.arange(len(words)), np.arange(len(words))))
+    with mock.patch.object(_batch, "_EDIT1_MAX_WIDTH", 3):  # some words take the slow path
+        got = PairBatch(FeatureCache(f), left, right).within_one_edit("s")
+    want = [Levenshtein.distance(words[i], words[j]) <= 1 for i, j in zip(left, right, strict=True)]
+    assert got.tolist() == want
