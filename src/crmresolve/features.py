@@ -1,0 +1,261 @@
+"""From a raw :class:`~crmresolve.table.Table` and a field map to matching features.
+
+This is the bridge between the normalize stage and the matching stages: every role's columns are
+normalized once per distinct value and turned into the canonical feature columns documented in
+``docs/architecture.md`` (``given_name``, ``given_name_canonical``, ``surname``, ``full_name``,
+``email``, ``email_local``, ``email_domain``, ``phone``, ``dob``, ``house_number``, ``street``,
+``city``, ``postcode``, ``country``, ``company``, ``identifier``, ``source``, ``text``).
+
+It also reports, per raw column, which values are valid (for survivorship's ``ValidOnly`` rule)
+and the validation reasons (for the profile), so nothing is normalized twice.
+
+>>> from crmresolve.table import Table
+>>> t = Table.from_columns({"name": ["Bob Smith", "SMITH, Robert"], "mail": ["B@X.com", None]})
+>>> f = build_features(t, {"full_name": ["name"], "email": ["mail"]})
+>>> f.columns["given_name_canonical"].tolist(), f.columns["surname"].tolist()
+(['robert', 'robert'], ['smith', 'smith'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+
+from crmresolve.normalize import (
+    canonical_given_name,
+    country_to_region,
+    normalize_company,
+    normalize_date,
+    normalize_name,
+    normalize_postcode,
+    parse_address,
+    parse_date,
+    parse_email,
+    parse_phone,
+    split_name,
+)
+from crmresolve.normalize._text import coerce_text, fold_accents, squeeze, strip_punctuation
+from crmresolve.roles import FieldMap, validate_field_map
+from crmresolve.table import ObjArray, Table
+
+__all__ = ["Features", "build_features"]
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class Features:
+    """Normalized matching columns plus per-raw-column validity.
+
+    ``columns`` maps feature keys to object arrays (``str | None`` per record). ``valid`` maps a
+    raw column name to a boolean array (value present and valid) for the roles where validity
+    is defined (email, phone, dob).
+    """
+
+    columns: dict[str, ObjArray]
+    valid: dict[str, np.ndarray] = field(default_factory=dict)
+    n_records: int = 0
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.columns
+
+    def __getitem__(self, key: str) -> ObjArray:
+        return self.columns[key]
+
+    def keys(self) -> list[str]:
+        return list(self.columns)
+
+
+def _per_distinct(values: Sequence[K], fn: Callable[[K], T]) -> list[T]:
+    """Apply ``fn`` once per distinct value: CRM columns repeat values a lot."""
+    cache: dict[K, T] = {}
+    out: list[T] = []
+    for v in values:
+        try:
+            r = cache[v]
+        except KeyError:
+            r = cache[v] = fn(v)
+        out.append(r)
+    return out
+
+
+def _obj(values: Sequence[Any]) -> ObjArray:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = list(values)
+    return arr
+
+
+def _first_present(arrays: Sequence[Sequence[Any]], n: int) -> list[Any]:
+    """Per record, the first non-missing value across several columns of one role."""
+    out: list[Any] = [None] * n
+    for arr in reversed(arrays):
+        for i, v in enumerate(arr):
+            if v is not None:
+                out[i] = v
+    return out
+
+
+def _simple(value: str | None) -> str | None:
+    text = coerce_text(value)
+    if text is None:
+        return None
+    text = squeeze(strip_punctuation(fold_accents(text).casefold()))
+    return text or None
+
+
+def _first_token(value: str | None) -> str | None:
+    return value.split(" ", 1)[0] if value else None
+
+
+def build_features(
+    table: Table,
+    fields: Mapping[str, Sequence[str]],
+    *,
+    default_region: str = "US",
+) -> Features:
+    """Normalize the identity columns of ``table`` named by ``fields`` into matching features.
+
+    ``default_region`` is used for phone numbers when a record has no country. Several columns
+    of one role (``phone=Phone,Mobile``) are read in order: the first present value is the
+    record's matching value.
+    """
+    fmap: FieldMap = validate_field_map(fields, table.column_names)
+    n = len(table)
+    cols: dict[str, ObjArray] = {}
+    valid: dict[str, np.ndarray] = {}
+
+    def raw(role: str) -> list[list[Any]]:
+        return [list(table.columns[c]) for c in fmap.get(role, [])]
+
+    # Country first: phones, dates and postcodes read it per record.
+    region: list[str | None] = [None] * n
+    if "country" in fmap:
+        region = _per_distinct(_first_present(raw("country"), n), country_to_region)
+        cols["country"] = _obj(
+            [
+                r.lower() if r else _simple(v)
+                for r, v in zip(region, _first_present(raw("country"), n), strict=True)
+            ]
+        )
+
+    given: list[str | None] = [None] * n
+    surname: list[str | None] = [None] * n
+    full: list[str | None] = [None] * n
+    if "full_name" in fmap:
+        parts = _per_distinct(_first_present(raw("full_name"), n), split_name)
+        given = [_first_token(normalize_name(p[0], part="given")) if p[0] else None for p in parts]
+        surname = [normalize_name(p[2], part="surname") if p[2] else None for p in parts]
+    if "given_name" in fmap:
+        g = _per_distinct(
+            _first_present(raw("given_name"), n),
+            lambda v: _first_token(normalize_name(v, part="given")),
+        )
+        given = [a if a is not None else b for a, b in zip(g, given, strict=True)]
+    if "surname" in fmap:
+        s = _per_distinct(
+            _first_present(raw("surname"), n), lambda v: normalize_name(v, part="surname")
+        )
+        surname = [a if a is not None else b for a, b in zip(s, surname, strict=True)]
+    if {"full_name", "given_name", "surname"} & fmap.keys():
+        full = [
+            " ".join(p for p in (a, b) if p) or None for a, b in zip(given, surname, strict=True)
+        ]
+        cols["given_name"] = _obj(given)
+        cols["given_name_canonical"] = _obj(
+            _per_distinct(given, lambda v: canonical_given_name(v) if v else None)
+        )
+        cols["surname"] = _obj(surname)
+        cols["full_name"] = _obj(full)
+
+    if "email" in fmap:
+        parsed_emails = [_per_distinct(c, parse_email) for c in raw("email")]
+        for name, parsed in zip(fmap["email"], parsed_emails, strict=True):
+            valid[name] = np.array([p.valid and not _has_error(p.reasons) for p in parsed])
+        emails = _first_present([[p.value for p in pc] for pc in parsed_emails], n)
+        cols["email"] = _obj(emails)
+        cols["email_local"] = _obj([e.rsplit("@", 1)[0] if e else None for e in emails])
+        cols["email_domain"] = _obj([e.rsplit("@", 1)[1] if e else None for e in emails])
+
+    if "phone" in fmap:
+        per_col: list[list[str | None]] = []
+        for name, values in zip(fmap["phone"], raw("phone"), strict=True):
+            parsed = _per_distinct(
+                list(zip(values, region, strict=True)),
+                lambda vr: parse_phone(vr[0], default_region=default_region, region=vr[1]),
+            )
+            valid[name] = np.array([p.valid and not _has_error(p.reasons) for p in parsed])
+            per_col.append([p.value for p in parsed])
+        cols["phone"] = _obj(_first_present(per_col, n))
+
+    if "dob" in fmap:
+        per_col = []
+        for name, values in zip(fmap["dob"], raw("dob"), strict=True):
+            parsed = _per_distinct(
+                list(zip(values, region, strict=True)),
+                lambda vr: parse_date(vr[0], country=vr[1]),
+            )
+            valid[name] = np.array([p.valid and not _has_error(p.reasons) for p in parsed])
+            per_col.append([p.value for p in parsed])
+        cols["dob"] = _obj(_first_present(per_col, n))
+
+    if "street" in fmap:
+        # Several street columns (address_1, address_2) form one address line.
+        lines = [
+            " ".join(str(v) for v in vals if v is not None) or None
+            for vals in zip(*raw("street"), strict=True)
+        ]
+        parsed_addr = _per_distinct(
+            list(zip(lines, region, strict=True)),
+            lambda vr: parse_address(vr[0], country=vr[1]),
+        )
+        cols["street"] = _obj(
+            [p.details.get("street") or p.value if p.value else None for p in parsed_addr]
+        )
+        cols["house_number"] = _obj([p.details.get("house_number") for p in parsed_addr])
+        cols["address"] = _obj([p.value for p in parsed_addr])
+
+    if "city" in fmap:
+        cols["city"] = _obj(_per_distinct(_first_present(raw("city"), n), _simple))
+    if "postcode" in fmap:
+        cols["postcode"] = _obj(
+            _per_distinct(
+                list(zip(_first_present(raw("postcode"), n), region, strict=True)),
+                lambda vr: normalize_postcode(vr[0], country=vr[1]),
+            )
+        )
+    if "company" in fmap:
+        cols["company"] = _obj(_per_distinct(_first_present(raw("company"), n), normalize_company))
+    if "identifier" in fmap:
+        cols["identifier"] = _obj(
+            _per_distinct(
+                _first_present(raw("identifier"), n),
+                lambda v: squeeze(str(v)).upper().replace(" ", "") or None if v else None,
+            )
+        )
+    if "source" in fmap:
+        cols["source"] = _obj(_first_present(raw("source"), n))
+    if "text" in fmap:
+        cols["text"] = _obj(
+            _per_distinct(
+                [
+                    " ".join(str(v) for v in vals if v is not None) or None
+                    for vals in zip(*raw("text"), strict=True)
+                ],
+                _simple,
+            )
+        )
+    if "updated_at" in fmap:
+        cols["updated_at"] = _obj(
+            _per_distinct(_first_present(raw("updated_at"), n), normalize_date)
+        )
+    return Features(cols, valid, n)
+
+
+def _has_error(reasons: Sequence[str]) -> bool:
+    """Reasons that make a present value unusable as a survivor (syntax, junk, impossible)."""
+    bad = ("syntax", "junk", "invalid", "impossible", "placeholder", "disposable")
+    return any(r.split(".", 1)[-1].startswith(bad) for r in reasons)

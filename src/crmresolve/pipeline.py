@@ -1,0 +1,386 @@
+"""The entry point that composes the stages: ``normalize → block → compare → score → cluster →
+survive``.
+
+:class:`Resolver` follows scikit-learn's conventions: configuration in the constructor,
+:meth:`Resolver.fit` learns the Fellegi–Sunter model without labels, :meth:`Resolver.resolve`
+returns a :class:`Resolution` (scored pairs, clusters, golden records, explanations).
+:func:`dedupe` and :func:`link` are one-call shorthands.
+
+>>> import crmresolve
+>>> records = [
+...     {"id": "1", "name": "Bob Smith", "email": "BOB@example.org"},
+...     {"id": "2", "name": "Robert Smith", "email": "bob@example.org"},
+...     {"id": "3", "name": "Alice Jones", "email": "alice@example.net"},
+... ]
+>>> result = crmresolve.dedupe(records, id_column="id",
+...                            fields={"full_name": ["name"], "email": ["email"]})
+>>> result.n_records, result.n_clusters
+(3, 2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from crmresolve.block import (
+    DEFAULT_MAX_BLOCK_SIZE,
+    BlockingDiagnostics,
+    BlockingRule,
+    CandidatePairs,
+    default_rules,
+    diagnose,
+    generate_pairs,
+)
+from crmresolve.cluster import Clustering, cluster_pairs
+from crmresolve.compare import Comparison, compute_gamma, default_comparisons
+from crmresolve.features import Features, build_features
+from crmresolve.io import load_table
+from crmresolve.roles import FieldMap, validate_field_map
+from crmresolve.score import FellegiSunter
+from crmresolve.table import ObjArray, Table
+
+__all__ = ["PairScores", "Resolution", "Resolver", "dedupe", "link"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class PairScores:
+    """Scored candidate pairs as column arrays (positions into the input table)."""
+
+    left: IntArray
+    right: IntArray
+    rule: npt.NDArray[np.int16]
+    gamma: npt.NDArray[np.int8]
+    match_weight: FloatArray
+    match_probability: FloatArray
+    comparison_names: tuple[str, ...]
+    level_labels: tuple[tuple[str, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def above(self, threshold: float) -> PairScores:
+        """Only the pairs with ``match_probability >= threshold``."""
+        keep = self.match_probability >= threshold
+        return PairScores(
+            self.left[keep],
+            self.right[keep],
+            self.rule[keep],
+            self.gamma[keep],
+            self.match_weight[keep],
+            self.match_probability[keep],
+            self.comparison_names,
+            self.level_labels,
+        )
+
+    def level_label(self, k: int, i: int) -> str:
+        g = int(self.gamma[i, k])
+        return "missing" if g < 0 else self.level_labels[k][g]
+
+
+@dataclass
+class Resolution:
+    """Everything one resolution run produced; every input record is accounted for."""
+
+    table: Table
+    fields: FieldMap
+    features: Features
+    pairs: PairScores
+    clustering: Clustering
+    model: FellegiSunter
+    blocking_rules: list[BlockingRule]
+    threshold: float
+    golden: Any = None
+    link_sources: ObjArray | None = None
+    _positions: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_records(self) -> int:
+        return len(self.table)
+
+    @property
+    def n_clusters(self) -> int:
+        return len(self.clustering.cluster_ids)
+
+    @property
+    def cluster_of(self) -> ObjArray:
+        """Cluster id per input record (in input order)."""
+        return self.clustering.cluster_ids[self.clustering.labels]
+
+    def position(self, record_id: str) -> int:
+        if not self._positions:
+            self._positions.update({str(r): i for i, r in enumerate(self.table.ids)})
+        try:
+            return self._positions[str(record_id)]
+        except KeyError:
+            raise KeyError("unknown record id (not in this resolution)") from None
+
+    def explain(self, record_a: str, record_b: str, *, show_values: bool = False) -> Any:
+        """Field-by-field explanation of the score of two records (candidate pair or not)."""
+        i, j = self.position(record_a), self.position(record_b)
+        return self.model.explain_pair(self.features.columns, i, j, show_values=show_values)
+
+    def blocking_diagnostics(self, truth: npt.ArrayLike | None = None) -> BlockingDiagnostics:
+        return diagnose(
+            self.features.columns,
+            self.blocking_rules,
+            truth=truth,
+            link_sources=self.link_sources,
+        )
+
+
+class Resolver:
+    """Configured resolution pipeline (scikit-learn style).
+
+    Parameters:
+        fields: role → input columns (see :mod:`crmresolve.roles`). Required here; the
+            zero-configuration inference lives in :func:`dedupe`.
+        id_column: column holding unique record ids (default: the row number).
+        blocking: blocking rules; default :func:`crmresolve.block.default_rules` for the roles.
+        comparisons: comparisons; default :func:`crmresolve.compare.default_comparisons`.
+        threshold: match probability at which a pair joins a cluster.
+        default_region: phone region for records without a country.
+        max_block_size: blocks with more records are skipped (with a warning).
+        max_cluster_size: clusters are split above this size.
+        seed: random seed (u sampling); same input and seed give the same clusters.
+        u_sample_size: random pairs sampled to estimate u.
+    """
+
+    def __init__(
+        self,
+        fields: Mapping[str, Sequence[str]],
+        *,
+        id_column: str | None = None,
+        blocking: Sequence[BlockingRule] | None = None,
+        comparisons: Sequence[Comparison] | None = None,
+        threshold: float = 0.5,
+        default_region: str = "US",
+        max_block_size: int | None = DEFAULT_MAX_BLOCK_SIZE,
+        max_cluster_size: int = 100,
+        seed: int = 0,
+        u_sample_size: int = 1_000_000,
+    ) -> None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError("threshold must be within [0, 1]")
+        self.fields = dict(fields)
+        self.id_column = id_column
+        self.blocking = list(blocking) if blocking is not None else None
+        self.comparisons = list(comparisons) if comparisons is not None else None
+        self.threshold = threshold
+        self.default_region = default_region
+        self.max_block_size = max_block_size
+        self.max_cluster_size = max_cluster_size
+        self.seed = seed
+        self.u_sample_size = u_sample_size
+        self.model_: FellegiSunter | None = None
+        self.blocking_rules_: list[BlockingRule] | None = None
+
+    # ------------------------------------------------------------------ stages
+    def _table(self, data: Any) -> Table:
+        return data if isinstance(data, Table) else load_table(data, id_column=self.id_column)
+
+    def features(self, data: Any) -> tuple[Table, Features]:
+        table = self._table(data)
+        validate_field_map(self.fields, table.column_names)
+        return table, build_features(table, self.fields, default_region=self.default_region)
+
+    def _rules(self, features: Features) -> list[BlockingRule]:
+        if self.blocking is not None:
+            return list(self.blocking)
+        return default_rules(features.keys())
+
+    def _comparisons(self, features: Features) -> list[Comparison]:
+        if self.comparisons is not None:
+            return list(self.comparisons)
+        comps = default_comparisons(features.keys())
+        if not comps:
+            raise ValueError(
+                "no identity field to compare: map at least one of given_name, surname, "
+                "full_name, email, phone, dob, street, postcode, company, identifier"
+            )
+        return comps
+
+    def _pairs(
+        self, features: Features, rules: Sequence[BlockingRule], link_sources: ObjArray | None
+    ) -> CandidatePairs:
+        return generate_pairs(
+            features.columns,
+            rules,
+            max_block_size=self.max_block_size,
+            link_sources=link_sources,
+        )
+
+    # ------------------------------------------------------------------ learning
+    def fit(self, data: Any, *, link_sources: npt.ArrayLike | None = None) -> Resolver:
+        """Learn the matching model from ``data`` without labels."""
+        table, feats = self.features(data)
+        self._fit_features(feats, _sources(link_sources, len(table)))
+        return self
+
+    def _fit_features(
+        self, feats: Features, sources: ObjArray | None
+    ) -> tuple[CandidatePairs, npt.NDArray[np.int8]]:
+        rules = self._rules(feats)
+        comps = self._comparisons(feats)
+        pairs = self._pairs(feats, rules, sources)
+        gamma = compute_gamma(feats.columns, pairs.left, pairs.right, comps)
+        model = FellegiSunter(comps, seed=self.seed, u_sample_size=self.u_sample_size)
+        if len(gamma):
+            model.fit(gamma, feats.columns, link_sources=sources)
+        else:
+            raise ValueError("blocking produced no candidate pairs; nothing to learn from")
+        self.model_ = model
+        self.blocking_rules_ = rules
+        return pairs, gamma
+
+    # ------------------------------------------------------------------ inference
+    def resolve(
+        self,
+        data: Any,
+        *,
+        link_sources: npt.ArrayLike | None = None,
+        must_link: Iterable[tuple[str, str]] = (),
+        cannot_link: Iterable[tuple[str, str]] = (),
+        refit: bool | None = None,
+    ) -> Resolution:
+        """Score, cluster and survive ``data``; fits the model first unless already fitted."""
+        table, feats = self.features(data)
+        sources = _sources(link_sources, len(table))
+        if self.model_ is None or refit:
+            pairs, gamma = self._fit_features(feats, sources)
+        else:
+            assert self.blocking_rules_ is not None
+            pairs = self._pairs(feats, self.blocking_rules_, sources)
+            gamma = self.model_.compute_gamma(feats.columns, pairs.left, pairs.right)
+        model = self.model_
+        assert model is not None and self.blocking_rules_ is not None
+        scores = model.predict(
+            gamma, tf_values=_tf_values(model, feats.columns, pairs.left, pairs.right)
+        )
+        comps = model.comparisons
+        pair_scores = PairScores(
+            pairs.left,
+            pairs.right,
+            pairs.rule,
+            gamma,
+            scores.match_weight,
+            scores.match_probability,
+            tuple(c.name for c in comps),
+            tuple(tuple(c.level_labels) for c in comps),
+        )
+        clustering = cluster_pairs(
+            len(table),
+            table.ids,
+            pairs.left,
+            pairs.right,
+            scores.match_probability,
+            threshold=self.threshold,
+            features=feats.columns,
+            must_link=must_link,
+            cannot_link=cannot_link,
+            max_cluster_size=self.max_cluster_size,
+        )
+        return Resolution(
+            table=table,
+            fields={k: list(v) for k, v in self.fields.items()},
+            features=feats,
+            pairs=pair_scores,
+            clustering=clustering,
+            model=model,
+            blocking_rules=list(self.blocking_rules_),
+            threshold=self.threshold,
+            link_sources=sources,
+        )
+
+
+def _sources(link_sources: npt.ArrayLike | None, n: int) -> ObjArray | None:
+    if link_sources is None:
+        return None
+    arr = np.asarray(link_sources, dtype=object)
+    if len(arr) != n:
+        raise ValueError(f"link_sources has {len(arr)} entries for {n} records")
+    return arr
+
+
+def _tf_values(
+    model: FellegiSunter,
+    feats: Mapping[str, ObjArray],
+    left: IntArray,
+    right: IntArray,
+) -> dict[str, Any]:
+    """Per-pair term frequencies of the model's TF columns (looked up in its stored tables)."""
+    out: dict[str, Any] = {}
+    for comp in model.comparisons:
+        table = model.tf_tables_.get(comp.name)
+        if table is None or comp.tf_column is None or comp.tf_column not in feats:
+            continue
+        freq = table.frequencies(feats[comp.tf_column])
+        out[comp.name] = (freq[left], freq[right])
+    return out
+
+
+def dedupe(
+    data: Any,
+    *,
+    fields: Mapping[str, Sequence[str]] | None = None,
+    id_column: str | None = None,
+    threshold: float = 0.5,
+    seed: int = 0,
+    **options: Any,
+) -> Resolution:
+    """Deduplicate one table in one call: the shorthand for ``Resolver(...).resolve(data)``."""
+    table = data if isinstance(data, Table) else load_table(data, id_column=id_column)
+    if fields is None:
+        from crmresolve.infer import infer_roles
+
+        fields = infer_roles(table).field_map(require_identity=True)
+    resolver = Resolver(fields, id_column=id_column, threshold=threshold, seed=seed, **options)
+    return resolver.resolve(table)
+
+
+def link(
+    left: Any,
+    right: Any,
+    *,
+    fields: Mapping[str, Sequence[str]],
+    id_column: str | None = None,
+    threshold: float = 0.5,
+    seed: int = 0,
+    dedupe_within: bool = False,
+    **options: Any,
+) -> Resolution:
+    """Link two tables (pairs across them only, unless ``dedupe_within``).
+
+    Record ids must be unique across both tables.
+    """
+    a = left if isinstance(left, Table) else load_table(left, id_column=id_column)
+    b = right if isinstance(right, Table) else load_table(right, id_column=id_column)
+    table = concat_tables([a, b])
+    sources = np.array(["left"] * len(a) + ["right"] * len(b), dtype=object)
+    resolver = Resolver(fields, id_column=id_column, threshold=threshold, seed=seed, **options)
+    return resolver.resolve(table, link_sources=None if dedupe_within else sources)
+
+
+def concat_tables(tables: Sequence[Table]) -> Table:
+    """Stack tables (union of columns, missing where a table lacks one); ids must stay unique."""
+    names: dict[str, None] = {}
+    for t in tables:
+        names.update(dict.fromkeys(t.column_names))
+    ids = np.concatenate([t.ids for t in tables]) if tables else np.empty(0, dtype=object)
+    if len(set(ids.tolist())) != len(ids):
+        raise ValueError("record ids must be unique across the linked tables")
+    cols: dict[str, ObjArray] = {}
+    for name in names:
+        parts = [
+            t.columns[name] if name in t.columns else np.full(len(t), None, dtype=object)
+            for t in tables
+        ]
+        cols[name] = np.concatenate(parts).astype(object)
+    return Table(ids.astype(object), cols)
