@@ -16,8 +16,9 @@ Accepted forms:
 
 Day/month order, when both numbers are ≤ 12 and differ: an explicit ``dayfirst`` wins; else the
 record's ``country`` (month first for US and its territories, CA, PH, FM, MH, PW; day first
-elsewhere); else the separator (``/`` month first as in the US; ``.``, ``-`` and space day
-first). Such values carry ``date.ambiguous_day_month`` and ``details["order_source"]``.
+elsewhere); else the separator (``/`` month first as in the US; ``.``, ``-``, space and none,
+as in ``12031984``, day first). Such values carry ``date.ambiguous_day_month`` and
+``details["order_source"]``.
 
 Two-digit years take the century that puts them in the 100 years ending with the current year
 (in 2026: ``26`` → 2026, ``27`` → 1927) and carry ``date.two_digit_year``.
@@ -25,7 +26,8 @@ Two-digit years take the century that puts them in the 100 years ending with the
 Value policy: impossible (``date.impossible``: Feb 30, month 13), unparseable (``date.syntax``),
 partial (``date.partial``: year or month missing) and placeholder dates (``date.placeholder``:
 1900-01-01, 1970-01-01, 1111-11-11, …) give ``None``. Future dates (``date.future``) and dates
-before 1900 (``date.implausible_dob``) keep their value. ISO output re-parses to itself.
+before 1900 (``date.implausible_dob``) keep their value; missing input gives ``date.empty``.
+ISO output re-parses to itself.
 
 >>> normalize_date("12. März 1984"), normalize_date("03/12/1984"), normalize_date("12.03.1984")
 ('1984-03-12', '1984-03-12', '1984-03-12')

@@ -19,7 +19,8 @@ deterministic and offline). On top of it:
 
 Junk placeholders (``test@test.com``, ``noreply@…``, ``a@a.com``, ``…@example.com``) give
 ``None`` with ``email.junk``: a shared placeholder would only create false matches. Role
-accounts, free-mail and disposable domains keep their value and are flagged.
+accounts, free-mail and disposable domains keep their value and are flagged. Missing input
+(``None``, NaN, blank) gives ``None`` with ``email.empty``, as in every normalizer here.
 
 >>> normalize_email('"Bob Smith" <Bob.Smith@Acme.CO.uk>')
 'bob.smith@acme.co.uk'

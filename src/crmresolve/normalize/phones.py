@@ -12,6 +12,7 @@ Policy (documented because matching depends on it):
 * Junk, too short (incl. local-only numbers without area code), too long and unparseable input
   give ``None``: such values would only create false agreement.
 * The extension never enters the value; it is returned in ``details["extension"]``.
+* Missing input (``None``, NaN, blank) gives ``None`` with ``phone.empty``.
 
 >>> normalize_phone("(415) 555-0100")
 '+14155550100'
