@@ -81,11 +81,12 @@ def test_bad_bytes_with_explicit_encoding_name_line_and_offset(tmp_path: Path) -
 
 
 def test_bad_bytes_deep_in_large_file_report_the_right_line(tmp_path: Path) -> None:
-    body = b"".join(b"%d,abc\n" % i for i in range(200_000))
+    # > 1 MiB so that the offset is found across the scanner's chunk boundary.
+    body = b"".join(b"%d,%s\n" % (i, b"x" * 90) for i in range(20_000))
     path = _write(tmp_path, b"a,b\n" + body + b"x,\xff\n")
     with pytest.raises(CsvFormatError) as info:
         read_csv(path, encoding="utf-8")
-    assert info.value.line == 200_002
+    assert info.value.line == 20_002
     assert f"offset {len(body) + 4 + 2}" in str(info.value)
 
 
@@ -151,7 +152,9 @@ def test_skip_bad_lines_is_reported_never_silent(tmp_path: Path) -> None:
     res = read_csv_detailed(path, on_bad_lines="skip")
     assert res.skipped_lines == (3, 4, 5)
     assert res.table.ids.tolist() == ["2", "6"]
-    with pytest.warns(CsvWarning, match=r"skipped 3 malformed row\(s\) starting at line\(s\) 3, 4, 5"):
+    with pytest.warns(
+        CsvWarning, match=r"skipped 3 malformed row\(s\) starting at line\(s\) 3, 4, 5"
+    ):
         read_csv(path, on_bad_lines="skip")
 
 
@@ -246,7 +249,7 @@ def test_utf8_file_does_not_warn(tmp_path: Path) -> None:
         ("@SUM(1,2)", "'@SUM(1,2)"),
         ("\t=1", "'\t=1"),
         ("\r1", "'\r1"),
-        ("  =HYPERLINK(\"x\")", "'  =HYPERLINK(\"x\")"),
+        ('  =HYPERLINK("x")', '\'  =HYPERLINK("x")'),
         ("\n=1", "'\n=1"),
         ("-", "'-"),
         ("- 12", "'- 12"),
@@ -290,12 +293,14 @@ def test_write_csv_opt_out_and_width_check() -> None:
 
 _cells = st.one_of(
     st.none(),
-    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufeff")),
+    st.text(st.characters(codec="utf-8", exclude_characters="\ufeff")),
     st.sampled_from(["=1+1", "-12", "+1 (415) 555-0100", "@x", " \t", '"', "a,b", "x\r\ny"]),
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=st.lists(st.lists(_cells, min_size=3, max_size=3), max_size=8))
 def test_round_trip_changes_only_the_injection_prefix(
     tmp_path: Path, rows: list[list[str | None]]
@@ -344,9 +349,7 @@ def test_load_table_accepts_everything(tmp_path: Path) -> None:
 
 def test_pandas_round_trip() -> None:
     pd = pytest.importorskip("pandas")
-    df = pd.DataFrame(
-        {"id": [10, 11, 12], "name": ["Bob", None, "  "], "age": [1.0, np.nan, 3.5]}
-    )
+    df = pd.DataFrame({"id": [10, 11, 12], "name": ["Bob", None, "  "], "age": [1.0, np.nan, 3.5]})
     t = table_from_pandas(df, id_column="id")
     assert t.ids.tolist() == ["10", "11", "12"]
     assert t.columns["name"].tolist() == ["Bob", None, None]
