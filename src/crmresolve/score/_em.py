@@ -22,10 +22,14 @@ __all__ = [
     "PatternIndex",
     "active_comparisons",
     "agreement_score",
+    "class_log_terms",
+    "class_loglik",
+    "class_posteriors",
     "compress",
     "initial_m",
     "level_probabilities",
     "posterior_match",
+    "posteriors",
     "run_em",
 ]
 
@@ -186,6 +190,7 @@ class EMResult:
     converged: bool
     log_likelihood: float
     switched: bool = False
+    lam_related: float = 0.0
 
 
 class PatternIndex:
@@ -210,10 +215,12 @@ class PatternIndex:
         """Natural-log table for :meth:`log_likelihood` (missing slots hold log 1 = 0)."""
         return np.concatenate([np.concatenate(([0.0], np.log(p))) for p in probs])
 
-    def log_likelihood(self, table: FloatArray) -> FloatArray:
+    def log_likelihood(self, table: FloatArray, subset: Sequence[bool] | None = None) -> FloatArray:
+        """Per pattern, the sum of log level probabilities (of ``subset`` comparisons only)."""
         out = np.zeros(self.n_patterns, dtype=np.float64)
-        for col in self.columns:
-            out += table[col]
+        for k, col in enumerate(self.columns):
+            if subset is None or subset[k]:
+                out += table[col]
         return out
 
     def level_counts(self, weights: FloatArray) -> list[FloatArray]:
@@ -222,6 +229,71 @@ class PatternIndex:
             c = np.asarray(np.bincount(col, weights=weights, minlength=size), dtype=np.float64)
             out.append(c[1:])
         return out
+
+
+def class_loglik(
+    index: PatternIndex,
+    m: Sequence[FloatArray],
+    u: Sequence[FloatArray],
+    related: Sequence[bool] | None,
+) -> tuple[FloatArray, FloatArray | None, FloatArray]:
+    """Log-likelihood of each pattern under the match, related and non-match classes.
+
+    The *related* class (same household or company, different entity) is pinned: it agrees
+    like a match on the ``related`` comparisons (those such records share: surname, address,
+    phone ...) and like a random pair on all others, so it has no parameters but its share.
+    It is ``None`` when no comparison is flagged.
+    """
+    tm = index.flat_table(m)
+    tu = index.flat_table(u)
+    if not related or not any(related):
+        return index.log_likelihood(tm), None, index.log_likelihood(tu)
+    shared = list(related)
+    own = [not x for x in shared]
+    m_shared = index.log_likelihood(tm, shared)
+    u_own = index.log_likelihood(tu, own)
+    return (
+        m_shared + index.log_likelihood(tm, own),
+        m_shared + u_own,
+        index.log_likelihood(tu, shared) + u_own,
+    )
+
+
+def class_log_terms(
+    parts: tuple[FloatArray, FloatArray | None, FloatArray], lam: float, lam_related: float
+) -> tuple[FloatArray, FloatArray | None, FloatArray]:
+    """Log joint (prior times likelihood) of each pattern with each class."""
+    ll_m, ll_r, ll_u = parts
+    if ll_r is None:
+        return math.log(lam) + ll_m, None, math.log1p(-lam) + ll_u
+    lam_u = max(1.0 - lam - lam_related, LAMBDA_MIN)
+    return math.log(lam) + ll_m, math.log(lam_related) + ll_r, math.log(lam_u) + ll_u
+
+
+def posteriors(
+    parts: tuple[FloatArray, FloatArray | None, FloatArray], lam: float, lam_related: float
+) -> tuple[FloatArray, FloatArray]:
+    """P(match | pattern) and P(related | pattern) (zeros without a related class)."""
+    a, r, b = class_log_terms(parts, lam, lam_related)
+    if r is None:
+        lse = np.logaddexp(a, b)
+        return np.exp(a - lse), np.zeros(len(a))
+    lse = np.logaddexp(np.logaddexp(a, r), b)
+    return np.exp(a - lse), np.exp(r - lse)
+
+
+def class_posteriors(
+    patterns: Int8Array,
+    n_levels: Sequence[int],
+    m: Sequence[FloatArray],
+    u: Sequence[FloatArray],
+    lam: float,
+    lam_related: float = 0.0,
+    related: Sequence[bool] | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """P(match | pattern) and P(related | pattern) for raw patterns."""
+    parts = class_loglik(PatternIndex(patterns, n_levels), m, u, related)
+    return posteriors(parts, lam, lam_related)
 
 
 def run_em(
@@ -240,6 +312,8 @@ def run_em(
     u_floor: float,
     max_iter: int,
     tol: float,
+    related: Sequence[bool] | None = None,
+    lam_related0: float = 0.0,
 ) -> EMResult:
     """Run EM from ``(m0, u0, lam0)`` until the largest parameter change is below ``tol``.
 
@@ -247,6 +321,10 @@ def run_em(
     random pairs is far more reliable than u re-estimated on blocked candidates, which are
     not a random sample of non-matches. Label switching is corrected at the end (only
     possible when u is estimated too); ``switched`` reports it.
+
+    With ``related`` (one flag per comparison, some True) a third, pinned class models related
+    records (see :func:`class_log_terms`); its share starts at ``lam_related0``. m of the
+    related comparisons is then learnt from matches and related pairs together.
     """
     w = counts.astype(np.float64)
     total = float(w.sum())
@@ -254,41 +332,58 @@ def run_em(
     m = [np.asarray(p, dtype=np.float64).copy() for p in m0]
     u = [np.asarray(p, dtype=np.float64).copy() for p in u0]
     lam = float(min(max(lam0, LAMBDA_MIN), LAMBDA_MAX))
-    ll_u = index.log_likelihood(index.flat_table(u))
+    three = bool(related) and any(related or ())
+    lam_r = float(min(max(lam_related0, LAMBDA_MIN), LAMBDA_MAX - lam)) if three else 0.0
     converged = False
     n_iter = 0
     log_lik = -math.inf
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is reported after the loop
-        a = math.log(lam) + index.log_likelihood(index.flat_table(m))
-        b = math.log1p(-lam) + ll_u
-        lse = np.logaddexp(a, b)
+        parts = class_loglik(index, m, u, related if three else None)
+        a, r, b = class_log_terms(parts, lam, lam_r)
+        if r is None:
+            lse = np.logaddexp(a, b)
+            wr = np.zeros_like(w)
+        else:
+            lse = np.logaddexp(np.logaddexp(a, r), b)
+            wr = w * np.exp(r - lse)
         log_lik = float(np.dot(w, lse))
         wm = w * np.exp(a - lse)
+        counts_m = index.level_counts(wm)
+        if r is not None and related is not None:
+            # The related class shares m on the related comparisons.
+            counts_r = index.level_counts(wr)
+            counts_m = [
+                cm + cr if related[k] else cm
+                for k, (cm, cr) in enumerate(zip(counts_m, counts_r, strict=True))
+            ]
         new_m = [
             level_probabilities(c, pseudo_count=pseudo_count, floor=m_floor, fixed=fixed_m[k])
-            for k, c in enumerate(index.level_counts(wm))
+            for k, c in enumerate(counts_m)
         ]
         delta = max(float(np.max(np.abs(nm - om))) for nm, om in zip(new_m, m, strict=True))
         if estimate_u:
             new_u = [
                 level_probabilities(c, pseudo_count=pseudo_count, floor=u_floor, fixed=fixed_u[k])
-                for k, c in enumerate(index.level_counts(w - wm))
+                for k, c in enumerate(index.level_counts(w - wm - wr))
             ]
             delta = max(
                 delta,
                 max(float(np.max(np.abs(nu - ou))) for nu, ou in zip(new_u, u, strict=True)),
             )
             u = new_u
-            ll_u = index.log_likelihood(index.flat_table(u))
         new_lam = float(min(max(float(wm.sum()) / total, LAMBDA_MIN), LAMBDA_MAX))
         delta = max(delta, abs(new_lam - lam))
+        if three:
+            new_r = float(min(max(float(wr.sum()) / total, LAMBDA_MIN), LAMBDA_MAX - new_lam))
+            delta = max(delta, abs(new_r - lam_r))
+            lam_r = new_r
         m, lam = new_m, new_lam
         if delta < tol:
             converged = True
             break
     switched = False
     active = active_comparisons(patterns)
-    if estimate_u and agreement_score(m, active) < agreement_score(u, active):
+    if estimate_u and not three and agreement_score(m, active) < agreement_score(u, active):
         # The "match" class ended up as the less-agreeing one: swap the labels.
         m, u, lam = u, m, 1.0 - lam
         switched = True
@@ -300,4 +395,5 @@ def run_em(
         converged=converged,
         log_likelihood=log_lik,
         switched=switched,
+        lam_related=lam_r,
     )

@@ -46,20 +46,27 @@ class ExplanationRow:
 
 @dataclass(frozen=True)
 class Explanation:
-    """Why a pair got its weight: ``weight == prior_weight + sum(row.weight)`` exactly
-    (added left to right, as :meth:`FellegiSunter.predict` does)."""
+    """Why a pair got its weight: ``weight == prior_weight + sum(row.weight)`` (+
+    ``related_weight`` when the model has a related-records class) exactly, added left to
+    right as :meth:`FellegiSunter.predict` does.
+
+    ``related_weight`` (<= 0) is the evidence explained away by "a related but different
+    entity" (a household member, a colleague), see ``FellegiSunter(related=...)``.
+    """
 
     rows: tuple[ExplanationRow, ...]
     prior: float
     prior_weight: float
     weight: float
     probability: float
+    related_weight: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "prior": self.prior,
             "prior_weight": self.prior_weight,
             "comparisons": [asdict(r) for r in self.rows],
+            "related_weight": self.related_weight,
             "match_weight": self.weight,
             "match_probability": self.probability,
         }
@@ -83,6 +90,9 @@ class Explanation:
                     _w(r.weight),
                 ]
             )
+        if self.related_weight is not None:
+            factor = _num(2.0**self.related_weight)
+            body.append(["related entity", "", "", "", "", "", factor, _w(self.related_weight)])
         return head, body
 
     def __str__(self) -> str:

@@ -82,10 +82,15 @@ def find_sessions(
     """Sessions for comparisons (and pairs of comparisons) whose close levels blocking covers.
 
     Per comparison the lowest covered level is used (the largest subset). Pairs are only tried
-    for comparisons not covered on their own, for compound blocking keys. ``scale`` converts
+    for comparisons not covered on their own, for compound blocking keys. No sessions when the
+    candidates are (nearly) all pairs. ``scale`` converts
     counts in ``patterns`` to the full candidate set when gamma is a subsample.
     """
     w_cand = counts.astype(np.float64) * scale
+    if float(w_cand.sum()) >= min_coverage * n_total_pairs:
+        # The candidates are (nearly) all pairs: nothing to correct for, and one EM over all
+        # comparisons identifies the classes best.
+        return []
     w_samp = sample.counts.astype(np.float64)
     cand = weighted_level_counts(patterns, w_cand, n_levels)
     sampled = weighted_level_counts(sample.patterns, w_samp, sample.n_levels)

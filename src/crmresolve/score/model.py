@@ -9,21 +9,38 @@ How parameters are estimated (see :meth:`FellegiSunter.fit`):
 * **u** from comparisons of random record pairs (:func:`~crmresolve.score.estimate_u`); random
   pairs are nearly all non-matches. Once m and the prior are known, the sampled pairs are
   re-weighted by ``1 - P(match)`` so the few true matches in the sample do not inflate u of the
-  close levels (``u_match_correction``), and EM is re-run; two or three rounds settle.
+  close levels (``u_match_correction``), and m is re-fitted; a few rounds settle.
 * **m** by EM over the distinct gamma patterns of the candidate pairs, u held fixed (the
   Splink approach: blocked candidates are not a random sample of non-matches, so u estimated
-  on them is biased). Several starting priors are tried and the highest likelihood kept;
-  starts whose "match" class agrees less than the non-match class are rejected (label guard).
-* **prior** ``λ`` = P(match) for a random pair. EM estimates ``λ_cand`` among candidate pairs;
-  the overall prior is ``λ_cand · n_candidate_pairs / n_total_pairs``, which assumes blocking
-  keeps (nearly) all true matches. A known prior (e.g. pairs caught by strict deterministic
-  rules divided by their recall and by the number of all pairs) can be passed as ``prior=``.
+  on them is biased). Blocking also fixes some comparisons (every candidate shares a surname
+  initial, say), which would make EM call every candidate a match. So, like Splink's training
+  sessions, EM runs on subsets such as "candidates with an exact surname" with that comparison
+  left out; which subsets are safe is read off the data (:mod:`~crmresolve.score._sessions`:
+  a subset is safe when the candidates hold nearly all pairs meeting its condition). m is the
+  match-weighted mean over sessions; a final EM over all candidates fills in comparisons no
+  session could estimate. Each EM tries several starting priors, briefly, and runs the most
+  likely one to convergence; starts whose "match" class agrees less than the non-match class
+  are rejected (label guard).
+* **prior** ``λ`` = P(match) for a random pair: the λ for which the expected number of matches
+  among the candidates, scored exactly as :meth:`FellegiSunter.predict` scores them, is
+  ``λ · n_total_pairs`` (EM for λ when pairs outside the candidates are non-matches, i.e.
+  blocking recall ~ 1). ``lambda_candidates_`` is that expected number over the candidate
+  count. A known prior (e.g. pairs caught by strict deterministic rules divided by their
+  recall and by the number of all pairs) can be passed as ``prior=``.
 * **smoothing**: every level gets ``pseudo_count`` extra (weighted) pairs before normalising,
   then ``m_floor``/``u_floor`` bound each probability from below, so no level is exactly 0 or 1
   and no single disagreement can veto a match with an infinite weight.
 * **TF**: for the exact level of comparisons with a ``tf_column``, ``u`` is replaced by the
   value's frequency among the records (:class:`~crmresolve.score.TermFrequencies`). EM itself
   ignores TF (as Splink does); it is applied when scoring.
+* **related records** (opt-in, ``related=``): household members or colleagues share surname,
+  address, phone ... but are different entities. Conditional independence then makes them look
+  like matches. A third class "related" agrees like a match on the ``related`` comparisons and
+  like a random pair on the others; its share is learnt with the rest. The weight becomes
+  ``log2 P(match) / (P(related) + P(unrelated))`` = the usual sum plus a correction
+  ``-log2(1 + 2**s)`` where ``s`` is the related-vs-unrelated log odds (its prior plus the
+  weights of the related comparisons); :class:`~crmresolve.score.Explanation` shows it as a
+  row of its own.
 """
 
 from __future__ import annotations
@@ -43,14 +60,16 @@ from crmresolve.score._em import (
     LAMBDA_MAX,
     LAMBDA_MIN,
     EMResult,
+    PatternIndex,
     active_comparisons,
     agreement_score,
+    class_loglik,
+    class_posteriors,
     compress,
     initial_m,
     level_probabilities,
-    log_tables,
-    pattern_log_likelihood,
     posterior_match,
+    posteriors,
     run_em,
     weighted_level_counts,
 )
@@ -191,6 +210,12 @@ class FellegiSunter:
         estimate_u_by_em: also re-estimate u on the candidate pairs (not recommended).
         u_match_correction: down-weight likely matches among the random pairs when
             estimating u.
+        em_sessions: ``"auto"`` (EM sessions on blocking-covered subsets, see module doc) or
+            ``"global"`` (one EM over all candidates; right when candidates are all pairs or a
+            random sample of them).
+        related: names of comparisons that related but different entities share (household:
+            surname, address, phone; company: company, address, phone, email domain). Empty:
+            the classic two-class model.
 
     >>> class Eq:
     ...     name, columns, level_labels = "x", ("x",), ["else", "exact"]
@@ -219,6 +244,7 @@ class FellegiSunter:
         estimate_u_by_em: bool = False,
         u_match_correction: bool = True,
         em_sessions: str = "auto",
+        related: Sequence[str] = (),
     ) -> None:
         self.comparisons = list(comparisons)
         self.prior = prior
@@ -234,6 +260,7 @@ class FellegiSunter:
         self.estimate_u_by_em = estimate_u_by_em
         self.u_match_correction = u_match_correction
         self.em_sessions = em_sessions
+        self.related = tuple(related)
         self._specs = [_spec_of(c) for c in self.comparisons]
         names = [s.name for s in self._specs]
         if len(set(names)) != len(names):
@@ -253,6 +280,7 @@ class FellegiSunter:
         self.n_total_pairs_: int | None = None
         self.fit_method_: str | None = None
         self.em_sessions_: list[dict[str, Any]] = []
+        self.related_prior_: float = 0.0
 
     # ------------------------------------------------------------------ configuration
     def get_params(self) -> dict[str, Any]:
@@ -271,6 +299,7 @@ class FellegiSunter:
             "estimate_u_by_em": self.estimate_u_by_em,
             "u_match_correction": self.u_match_correction,
             "em_sessions": self.em_sessions,
+            "related": list(self.related),
         }
 
     def _validate_params(self) -> None:
@@ -291,10 +320,18 @@ class FellegiSunter:
             raise ValueError("pseudo_count must be >= 0")
         if self.em_sessions not in ("auto", "global"):
             raise ValueError("em_sessions must be 'auto' or 'global'")
+        unknown = sorted(set(self.related) - set(self.comparison_names))
+        if unknown:
+            raise ValueError(f"related names unknown comparisons: {unknown}")
 
     @property
     def comparison_names(self) -> list[str]:
         return [s.name for s in self._specs]
+
+    def _related_mask(self) -> list[bool] | None:
+        if not self.related:
+            return None
+        return [s.name in self.related for s in self._specs]
 
     @property
     def n_levels(self) -> list[int]:
@@ -416,6 +453,7 @@ class FellegiSunter:
             if not ok:
                 _warn_no_match_class()
             self._store(result.m, result.u, result.lam, self.prior or result.lam, n_cand, n_total)
+            self.related_prior_ = result.lam_related
             self.n_iter_, self.converged_ = result.n_iter, result.converged
             self.log_likelihood_, self.em_sessions_ = result.log_likelihood, []
             if not result.converged:
@@ -434,20 +472,23 @@ class FellegiSunter:
                 patterns, counts, u_sample, n_total, self.n_levels, scale=scale
             )
         m: list[FloatArray] | None = None
+        related = self._related_mask()
         for _ in range(_U_CORRECTION_ROUNDS):
             m, completion, diags = self._fit_m(patterns, counts, u, sessions, m)
-            lam_all = self._prior_from_candidates(
-                patterns, counts, m, u, completion.lam, n_cand, n_total, scale
+            lam_all, lam_rel = self._prior_from_candidates(
+                patterns, counts, m, u, completion, n_cand, n_total, scale
             )
             if u_sample is None or not self.u_match_correction:
                 break
             if self.prior is None and n_total is None:
                 break
-            post = posterior_match(u_sample.patterns, m, u, lam_all)
+            post_m, post_r = class_posteriors(
+                u_sample.patterns, self.n_levels, m, u, lam_all, lam_rel, related
+            )
             new_u = u_sample.u_probabilities(
                 pseudo_count=self.pseudo_count,
                 floor=self.u_floor,
-                pattern_weights=1.0 - post,
+                pattern_weights=1.0 - post_m - post_r,
                 fixed=self._fixed_u,
             )
             change = max(
@@ -462,6 +503,7 @@ class FellegiSunter:
         # weight is distorted by blocking-fixed comparisons.
         lam_cand = completion.lam if n_total is None else lam_all * n_total / n_cand
         self._store(m, u, min(lam_cand, 1.0), lam_all, n_cand, n_total)
+        self.related_prior_ = lam_rel
         self.n_iter_ = completion.n_iter + sum(int(d["n_iter"]) for d in diags)
         self.converged_ = completion.converged and all(bool(d["converged"]) for d in diags)
         self.log_likelihood_ = completion.log_likelihood
@@ -511,6 +553,7 @@ class FellegiSunter:
                     "coverage": sess.coverage,
                     "n_pairs": sess.n_pairs,
                     "lambda": res.lam,
+                    "lambda_related": res.lam_related,
                     "n_iter": res.n_iter,
                     "converged": res.converged,
                     "used": ok,
@@ -537,35 +580,45 @@ class FellegiSunter:
         counts: Int64Array,
         m: list[FloatArray],
         u: list[FloatArray],
-        lam_cand: float,
+        completion: EMResult,
         n_cand: int,
         n_total: int | None,
         scale: float,
-    ) -> float:
-        """Overall prior: the λ for which the expected number of matches among the candidate
-        pairs (scored as :meth:`predict` scores them) equals ``λ · n_total_pairs``.
+    ) -> tuple[float, float]:
+        """Overall prior (and related-class share): the λ for which the expected number of
+        matches among the candidate pairs (scored as :meth:`predict` scores them) equals
+        ``λ · n_total_pairs``.
 
-        This is EM for λ alone over all pairs when pairs outside the candidates are taken as
-        non-matches (blocking recall ~ 1). Without ``n_total`` it is ``λ_cand``.
+        This is EM for the class shares alone over all pairs when pairs outside the candidates
+        are taken as unrelated non-matches (blocking recall ~ 1). Without ``n_total`` the
+        shares among candidates are used.
         """
-        if self.prior is not None:
-            return float(self.prior)
         if n_total is None:
-            return lam_cand
-        llr = pattern_log_likelihood(patterns, log_tables(m)) - pattern_log_likelihood(
-            patterns, log_tables(u)
-        )
+            lam = completion.lam if self.prior is None else float(self.prior)
+            return lam, completion.lam_related
+        parts = class_loglik(PatternIndex(patterns, self.n_levels), m, u, self._related_mask())
         w = counts.astype(np.float64) * scale
-        lam = min(max(lam_cand * n_cand / n_total, LAMBDA_MIN), LAMBDA_MAX)
+        lam = min(max(completion.lam * n_cand / n_total, LAMBDA_MIN), LAMBDA_MAX)
+        if self.prior is not None:
+            lam = float(self.prior)
+        lam_r = 0.0
+        if parts[1] is not None:
+            lam_r = min(max(completion.lam_related * n_cand / n_total, LAMBDA_MIN), 0.5)
         for _ in range(1000):
-            logit = np.clip(llr + math.log(lam) - math.log1p(-lam), -700.0, 700.0)
-            post = 1.0 / (1.0 + np.exp(-logit))
-            new = min(max(float(np.dot(w, post)) / n_total, LAMBDA_MIN), LAMBDA_MAX)
-            if abs(new - lam) <= 1e-10 * lam:
-                lam = new
+            post_m, post_r = posteriors(parts, lam, lam_r)
+            new = lam
+            if self.prior is None:
+                new = min(max(float(np.dot(w, post_m)) / n_total, LAMBDA_MIN), LAMBDA_MAX)
+            new_r = lam_r
+            if parts[1] is not None:
+                new_r = min(max(float(np.dot(w, post_r)) / n_total, LAMBDA_MIN), 0.5)
+            done = abs(new - lam) <= 1e-10 * lam and abs(new_r - lam_r) <= 1e-10 * max(
+                lam_r, 1e-300
+            )
+            lam, lam_r = new, new_r
+            if done:
                 break
-            lam = new
-        return lam
+        return lam, lam_r
 
     def fit_labelled(
         self,
@@ -615,41 +668,85 @@ class FellegiSunter:
             )
         ]
         lam_cand = min(max(n_match / len(g), LAMBDA_MIN), LAMBDA_MAX)
+        prior = self._overall_prior(lam_cand, n_cand, n_total)
+        related = self._related_mask()
+        non = g[~y]
+        if u_sample is None and not self._determined(self._fixed_u) and len(non) == 0:
+            raise ValueError("is_match has no non-matches and no features to sample u")
         if u_sample is not None:
             u = u_sample.u_probabilities(
                 pseudo_count=self.pseudo_count, floor=self.u_floor, fixed=self._fixed_u
             )
-            if self.u_match_correction and (self.prior is not None or n_total is not None):
-                lam_all = self._overall_prior(lam_cand, n_cand, n_total)
-                for _ in range(_U_CORRECTION_ROUNDS):
-                    post = posterior_match(u_sample.patterns, m, u, lam_all)
-                    u = u_sample.u_probabilities(
-                        pseudo_count=self.pseudo_count,
-                        floor=self.u_floor,
-                        pattern_weights=1.0 - post,
-                        fixed=self._fixed_u,
-                    )
         elif self._determined(self._fixed_u):
             u = [_impose(np.zeros(n), f) for n, f in zip(self.n_levels, self._fixed_u, strict=True)]
         else:
-            if n_match == len(g):
-                raise ValueError("is_match has no non-matches and no features to sample u")
-            u = [
-                level_probabilities(c, pseudo_count=self.pseudo_count, floor=self.u_floor, fixed=f)
-                for c, f in zip(
-                    weighted_level_counts(g[~y], ones[~y], self.n_levels),
-                    self._fixed_u,
-                    strict=True,
+            u = self._counts_to_u(non, None)
+        correct_sample = (
+            u_sample is not None
+            and self.u_match_correction
+            and (self.prior is not None or n_total is not None)
+        )
+        correct_non = u_sample is None and not self._determined(self._fixed_u)
+        lam_r = 0.0
+        for _ in range(_U_CORRECTION_ROUNDS):
+            share = self._related_share(non, m, u) if related is not None else 0.0
+            n_related = share * len(non) * (n_cand / len(g))
+            lam_r = n_related / n_total if n_total else n_related / n_cand
+            if correct_sample and u_sample is not None:
+                # Random pairs hold a few matches (and related pairs): down-weight them.
+                post_m, post_r = class_posteriors(
+                    u_sample.patterns, self.n_levels, m, u, prior, lam_r, related
                 )
-            ]
+                u = u_sample.u_probabilities(
+                    pseudo_count=self.pseudo_count,
+                    floor=self.u_floor,
+                    pattern_weights=1.0 - post_m - post_r,
+                    fixed=self._fixed_u,
+                )
+            elif correct_non and related is not None:
+                # u of unrelated pairs: labelled non-matches minus the related ones.
+                parts = class_loglik(PatternIndex(non, self.n_levels), m, u, related)
+                _, post_r = posteriors(parts, LAMBDA_MIN, max(share, LAMBDA_MIN))
+                u = self._counts_to_u(non, 1.0 - post_r)
+            else:
+                break
         self.m_, self.u_ = m, u
         self.lambda_candidates_ = lam_cand
-        self.prior_ = self._overall_prior(lam_cand, n_cand, n_total)
+        self.prior_ = prior
+        self.related_prior_ = lam_r
         self.n_iter_, self.converged_, self.log_likelihood_ = 0, True, None
         self.n_candidate_pairs_, self.n_total_pairs_ = n_cand, n_total
         self.fit_method_ = "labelled"
         self._fit_tf(feats)
         return self
+
+    def _counts_to_u(self, gamma: Int8Array, weights: FloatArray | None) -> list[FloatArray]:
+        w = np.ones(len(gamma)) if weights is None else weights
+        return [
+            level_probabilities(c, pseudo_count=self.pseudo_count, floor=self.u_floor, fixed=f)
+            for c, f in zip(
+                weighted_level_counts(gamma, w, self.n_levels), self._fixed_u, strict=True
+            )
+        ]
+
+    def _related_share(
+        self, non_matches: Int8Array, m: list[FloatArray], u: list[FloatArray]
+    ) -> float:
+        """Share of related pairs among labelled non-matches (EM on that share alone)."""
+        if len(non_matches) == 0:
+            return 0.0
+        pat, cnt = compress(non_matches, self.n_levels)
+        parts = class_loglik(PatternIndex(pat, self.n_levels), m, u, self._related_mask())
+        w = cnt.astype(np.float64)
+        share = 0.5
+        for _ in range(500):
+            _, post_r = posteriors(parts, LAMBDA_MIN, share)
+            new = min(max(float(np.dot(w, post_r)) / float(w.sum()), LAMBDA_MIN), 0.999)
+            done = abs(new - share) <= 1e-10 * share
+            share = new
+            if done:
+                break
+        return share
 
     def fit_clusters(
         self,
@@ -773,6 +870,8 @@ class FellegiSunter:
             u_floor=self.u_floor,
             max_iter=max_iter,
             tol=self.tol,
+            related=self._related_mask(),
+            lam_related0=min(lam0, (1.0 - lam0) / 2),
         )
 
     def _em_multistart(
@@ -884,9 +983,13 @@ class FellegiSunter:
             "model is not fitted: call fit/fit_labelled, or fix every m and u and pass prior="
         )
 
-    @staticmethod
-    def _prior_weight(prior: float) -> float:
-        return math.log2(prior / (1.0 - prior))
+    def _class_weights(self, prior: float) -> tuple[float, float | None]:
+        """log2 prior odds of match vs unrelated, and of related vs unrelated (or ``None``)."""
+        lam_r = self.related_prior_ if self._related_mask() is not None else 0.0
+        if lam_r <= 0.0:
+            return math.log2(prior / (1.0 - prior)), None
+        lam_u = 1.0 - prior - lam_r
+        return math.log2(prior / lam_u), math.log2(lam_r / lam_u)
 
     def _weight_tables(self) -> list[FloatArray]:
         m, u, _ = self._params()
@@ -971,10 +1074,18 @@ class FellegiSunter:
         _, _, prior = self._params()
         tables = self._weight_tables()
         tf = self._resolve_tf(tf_values, len(g))
-        w = np.full(len(g), self._prior_weight(prior), dtype=np.float64)
+        prior_w, related_w = self._class_weights(prior)
+        related = self._related_mask()
+        w = np.full(len(g), prior_w, dtype=np.float64)
+        rel = None if related_w is None else np.full(len(g), related_w, dtype=np.float64)
         for k, table in enumerate(tables):
             # Added one comparison at a time, in order: explain() sums identically.
-            w += self._contribution(k, g[:, k], table, tf[k])[0]
+            c = self._contribution(k, g[:, k], table, tf[k])[0]
+            w += c
+            if rel is not None and related is not None and related[k]:
+                rel += c
+        if rel is not None:
+            w += _related_correction(rel)
         return ScoredPairs(w, match_probability(w))
 
     def _record_tf(
@@ -1066,13 +1177,17 @@ class FellegiSunter:
             else:
                 tf_in[name] = _one(v)
         tf = self._resolve_tf(tf_in, 1)
-        prior_w = self._prior_weight(prior)
+        prior_w, related_w = self._class_weights(prior)
+        related = self._related_mask()
+        rel = related_w
         total = prior_w
         rows = []
         for k, (spec, table) in enumerate(zip(self._specs, tables, strict=True)):
             c, u_tf = self._contribution(k, g[:, k], table, tf[k])
             weight = float(c[0])
             total += weight
+            if rel is not None and related is not None and related[k]:
+                rel += weight
             level = int(g[0, k])
             left_v, right_v = (values or {}).get(spec.name, (None, None))
             if not show_values:
@@ -1093,8 +1208,12 @@ class FellegiSunter:
                     weight=weight,
                 )
             )
+        correction = None
+        if rel is not None:
+            correction = float(_related_correction(np.array([rel]))[0])
+            total += correction
         prob = float(match_probability(np.array([total]))[0])
-        return Explanation(tuple(rows), float(prior), prior_w, total, prob)
+        return Explanation(tuple(rows), float(prior), prior_w, total, prob, correction)
 
     def explain_pair(
         self,
@@ -1144,6 +1263,7 @@ class FellegiSunter:
                         "m_fixed": level in self._fixed_m[k],
                         "u_fixed": level in self._fixed_u[k],
                         "tf_adjusted": spec.tf_level == level and spec.name in self.tf_tables_,
+                        "related": spec.name in self.related,
                     }
                 )
         return rows
@@ -1181,6 +1301,8 @@ class FellegiSunter:
                 "converged": self.converged_,
                 "log_likelihood": self.log_likelihood_,
                 "fit_method": self.fit_method_,
+                "related_prior": self.related_prior_,
+                "em_sessions": self.em_sessions_,
             },
             "tf_tables": {name: t.to_dict() for name, t in sorted(self.tf_tables_.items())},
         }
@@ -1236,6 +1358,8 @@ class FellegiSunter:
             model.converged_ = bool(fitted.get("converged", False))
             model.log_likelihood_ = fitted.get("log_likelihood")
             model.fit_method_ = fitted.get("fit_method")
+            model.related_prior_ = float(fitted.get("related_prior", 0.0))
+            model.em_sessions_ = [dict(d) for d in fitted.get("em_sessions", [])]
         model.tf_tables_ = {
             str(name): TermFrequencies.from_dict(t) for name, t in data.get("tf_tables", {}).items()
         }
@@ -1260,6 +1384,16 @@ class FellegiSunter:
     def __repr__(self) -> str:
         state = "fitted" if self.m_ is not None else "unfitted"
         return f"FellegiSunter({self.comparison_names}, {state})"
+
+
+def _related_correction(related_weight: FloatArray) -> FloatArray:
+    """``-log2(1 + 2**s)``: how much of the evidence a related, different entity explains.
+
+    ``s`` is the log2 odds of "related" vs "unrelated": its prior plus the weights of the
+    comparisons related records share. Weight = log2(P(match) / (P(related) + P(unrelated))).
+    """
+    out: FloatArray = -np.logaddexp2(0.0, related_weight)
+    return out
 
 
 def _warn_no_match_class() -> None:
