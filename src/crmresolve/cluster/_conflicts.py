@@ -1,0 +1,437 @@
+"""Which record pairs may not share a cluster ("conflicts") and why.
+
+All value comparisons live in two small memoised predicates, :func:`dob_compatible` and
+:func:`names_compatible`; :class:`ComponentConflicts` combines them per record pair, either
+per merge attempt: with a Python loop over the record pairs for small clusters, with numpy
+for large ones. Both paths implement the same rule (tested against
+each other).
+
+Conflict codes, ordered by how much they win (a pair reports its highest code):
+
+====  =========================  ================================================================
+code  reason                     rule
+====  =========================  ================================================================
+1     ``conflicting_first_name`` both first names known, not compatible, and the pair shares
+                                 neither e-mail nor identifier (so whatever linked them is
+                                 household-level evidence: surname, address, phone)
+2     ``conflicting_dob``        both dates of birth valid and not compatible, unless *strong
+                                 direct evidence* (see ``ComponentConflicts``)
+3     ``conflicting_identifier`` both identifiers present and different (never overridden by
+                                 scores)
+4     ``cannot_link``            a reviewer said so
+====  =========================  ================================================================
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz.distance import OSA
+
+IntArray = npt.NDArray[np.int64]
+_CompatFn = Callable[[int, int], bool]
+
+NONE, FIRST_NAME, DOB, IDENTIFIER, CANNOT_LINK = 0, 1, 2, 3, 4
+REASONS: dict[int, str] = {
+    FIRST_NAME: "conflicting_first_name",
+    DOB: "conflicting_dob",
+    IDENTIFIER: "conflicting_identifier",
+    CANNOT_LINK: "cannot_link",
+}
+
+#: Dates of birth that CRMs use as "unknown"; they never conflict with anything.
+PLACEHOLDER_DOBS: frozenset[str] = frozenset(
+    {"1900-01-01", "1901-01-01", "1970-01-01", "0001-01-01", "9999-12-31"}
+)
+
+_DOB_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+# Merge checks with more record pairs than this use numpy instead of a Python loop.
+CROSS_MIN = 256
+
+
+def valid_dob(value: str | None, placeholders: frozenset[str] = PLACEHOLDER_DOBS) -> str | None:
+    """The ISO date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) if it is a real, plausible date.
+
+    >>> valid_dob("1985-02-30") is None, valid_dob("1900-01-01") is None, valid_dob("1985-02")
+    (True, True, '1985-02')
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if text in placeholders:
+        return None
+    m = _DOB_RE.match(text)
+    if m is None:
+        return None
+    year = int(m.group(1))
+    if not 1800 <= year <= 2200:
+        return None
+    month = int(m.group(2)) if m.group(2) else 1
+    day = int(m.group(3)) if m.group(3) else 1
+    try:
+        _dt.date(year, month, day)
+    except ValueError:
+        return None
+    return text
+
+
+def dob_compatible(a: str, b: str, typo_tolerant: bool = True) -> bool:
+    """Could two valid dates of birth belong to one person?
+
+    Equal dates, a partial date that prefixes the other (``1985`` / ``1985-03-12``) and, when
+    ``typo_tolerant``, one-keystroke variants of a full date: one digit changed, two adjacent
+    digits swapped, or day and month swapped.
+
+    >>> dob_compatible("1985-03-12", "1985-03-21"), dob_compatible("1985-03-12", "1985-12-03")
+    (True, True)
+    >>> dob_compatible("1985-03-12", "1962-07-30")
+    False
+    """
+    if a == b:
+        return True
+    if len(a) != len(b):
+        return a.startswith(b) or b.startswith(a)
+    if not typo_tolerant or len(a) != 10:
+        return False
+    da = a[:4] + a[5:7] + a[8:10]
+    db = b[:4] + b[5:7] + b[8:10]
+    diff = [i for i in range(8) if da[i] != db[i]]
+    if len(diff) == 1:
+        return True
+    if len(diff) == 2 and diff[1] == diff[0] + 1:
+        p = diff[0]
+        if da[p] == db[p + 1] and da[p + 1] == db[p]:
+            return True
+    return a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]
+
+
+def _is_initial(name: str) -> bool:
+    return len(name.rstrip(".")) == 1
+
+
+def _typo_variant(a: str, b: str) -> bool:
+    # One keystroke apart ("jonh"/"john", "micheal"/"michael"), but not the pattern of
+    # gendered or diminutive variants, which differ only at the end ("maria"/"mario",
+    # "daniel"/"daniela", "louis"/"louise").
+    if min(len(a), len(b)) < 4 or OSA.distance(a, b, score_cutoff=1) > 1:
+        return False
+    return not (a[:-1] == b[:-1] or a == b[:-1] or b == a[:-1])
+
+
+def names_compatible(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
+    """Could two normalized first names (``(given_name, canonical)``) name one person?
+
+    Compatible: same name or same nickname-canonical form; an initial and a name starting with
+    it; the same first token of a compound name; a one-keystroke typo (see ``_typo_variant``).
+
+    >>> names_compatible(("bob", "robert"), ("robert", "robert"))
+    True
+    >>> names_compatible(("j", None), ("john", None)), names_compatible(("j", None), ("mary", None))
+    (True, False)
+    >>> names_compatible(("maria", None), ("mario", None))
+    False
+    """
+    ga, ca = a
+    gb, cb = b
+    if ga == gb or (ca is not None and ca == cb):
+        return True
+    ka, kb = ca or ga, cb or gb
+    if ka == kb:
+        return True
+    ia, ib = _is_initial(ga), _is_initial(gb)
+    if ia or ib:
+        if ia and ib:
+            return ga[0] == gb[0]
+        letter, other = (ga[0], (gb, cb or "")) if ia else (gb[0], (ga, ca or ""))
+        return other[0].startswith(letter) or other[1].startswith(letter)
+    ta, tb = ga.split(), gb.split()
+    if ta and tb and ta[0] == tb[0]:
+        return True
+    return _typo_variant(ga, gb) or ((ka != ga or kb != gb) and _typo_variant(ka, kb))
+
+
+def _codes(values: Sequence[Hashable | None]) -> tuple[IntArray, list[Hashable]]:
+    """Factorise values (``None`` → -1); codes only serve equality, so their order is free.
+
+    The list of distinct values is returned in code order.
+
+    >>> _codes(["b", None, "a", "b"])
+    (array([ 0, -1,  1,  0]), ['b', 'a'])
+    """
+    # dict.fromkeys and map() keep the per-value work in C (about 2x a comprehension).
+    index = {v: i for i, v in enumerate(dict.fromkeys(values))}
+    codes = np.array(list(map(index.__getitem__, values)), dtype=np.int64).reshape(-1)
+    nil = index.pop(None, None)
+    if nil is not None:
+        codes[codes == nil] = -1
+        codes[codes > nil] -= 1
+    return codes, list(index)
+
+
+def _clean(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    return text or None
+
+
+@dataclass(frozen=True)
+class RecordAttributes:
+    """Per-record codes of the values the conflict rules read (-1 = missing/unusable)."""
+
+    dob: IntArray
+    dob_values: list[str]
+    name: IntArray
+    name_values: list[tuple[str, str | None]]
+    name_key: IntArray
+    identifier: IntArray
+    email: IntArray
+    dob_typo_tolerant: bool = True
+
+    @classmethod
+    def from_features(
+        cls,
+        n: int,
+        features: Mapping[str, npt.NDArray[np.object_]] | None,
+        *,
+        subset: IntArray | None = None,
+        dob_typo_tolerant: bool = True,
+        placeholder_dobs: frozenset[str] = PLACEHOLDER_DOBS,
+    ) -> RecordAttributes:
+        """Codes for the records at ``subset`` (all records by default); others get -1."""
+        feats = features or {}
+        for key, arr in feats.items():
+            if len(arr) != n:
+                raise ValueError(f"feature {key!r} has {len(arr)} values, expected {n}")
+        rows = np.arange(n, dtype=np.int64) if subset is None else subset
+
+        def col(key: str, fn: Callable[[object], str | None] = _clean) -> IntArray | None:
+            """Codes of the cleaned values; cleaning runs once per distinct raw value."""
+            arr = feats.get(key)
+            if arr is None:
+                return None
+            raw_codes, uniques = _codes(np.asarray(arr, dtype=object)[rows].tolist())
+            clean_codes, clean_values = _codes([fn(u) for u in uniques])
+            values[key] = clean_values
+            lookup = np.append(clean_codes, -1)  # raw code -1 (missing) stays -1
+            codes: IntArray = lookup[raw_codes]
+            return codes
+
+        values: dict[str, list[Hashable]] = {}
+
+        def full(codes: IntArray) -> IntArray:
+            if subset is None:
+                return codes
+            out = np.full(n, -1, dtype=np.int64)
+            out[subset] = codes
+            return out
+
+        missing = np.full(n, -1, dtype=np.int64)
+        dob_codes = col(
+            "dob", lambda v: valid_dob(v, placeholder_dobs) if isinstance(v, str) else None
+        )
+        if dob_codes is None:
+            dob, dob_values = missing, []
+        else:
+            dob, dob_values = full(dob_codes), [str(x) for x in values["dob"]]
+
+        given = col("given_name")
+        canon = col("given_name_canonical")
+        g_vals, c_vals = values.get("given_name", []), values.get("given_name_canonical", [])
+        if given is None:
+            given, canon, g_vals, c_vals = canon, None, c_vals, []
+        if given is None:
+            name, name_values, name_key = missing, [], missing
+        else:
+            # Names are (given, canonical) code pairs; combine the two codes into one.
+            canon_codes = canon if canon is not None else np.full(given.size, -1, dtype=np.int64)
+            combined = np.where(given >= 0, given * (len(c_vals) + 1) + canon_codes + 1, -1)
+            uniq, inv = np.unique(combined, return_inverse=True)
+            inv = inv.reshape(-1)
+            has = uniq >= 0
+            codes = np.where(combined >= 0, inv - int((~has).sum()), -1)
+            name = full(codes)
+            g_idx, c_idx = np.divmod(uniq[has], len(c_vals) + 1)
+            name_values = [
+                (str(g_vals[g]), None if c == 0 else str(c_vals[c - 1]))
+                for g, c in zip(g_idx.tolist(), c_idx.tolist(), strict=True)
+            ]
+            keys = [c or g for g, c in name_values]
+            key_codes, _ = _codes(keys)
+            lookup = np.append(key_codes, -1)
+            name_key = full(lookup[codes])
+
+        ident_codes = col(
+            "identifier", lambda v: (v.strip() or None) if isinstance(v, str) else None
+        )
+        identifier = missing if ident_codes is None else full(ident_codes)
+        email_codes = col("email")
+        email = missing if email_codes is None else full(email_codes)
+        return cls(
+            dob=dob,
+            dob_values=dob_values,
+            name=name,
+            name_values=name_values,
+            name_key=name_key,
+            identifier=identifier,
+            email=email,
+            dob_typo_tolerant=dob_typo_tolerant,
+        )
+
+
+class _Memo:
+    """Memoised value-pair predicates over attribute codes (shared by all components)."""
+
+    def __init__(self, attrs: RecordAttributes) -> None:
+        self.attrs = attrs
+        self._dob: dict[tuple[int, int], bool] = {}
+        self._name: dict[tuple[int, int], bool] = {}
+
+    def dob_ok(self, a: int, b: int) -> bool:
+        if a < 0 or b < 0 or a == b:
+            return True
+        key = (a, b) if a < b else (b, a)
+        hit = self._dob.get(key)
+        if hit is None:
+            vals = self.attrs.dob_values
+            hit = dob_compatible(vals[a], vals[b], self.attrs.dob_typo_tolerant)
+            self._dob[key] = hit
+        return hit
+
+    def name_ok(self, a: int, b: int) -> bool:
+        if a < 0 or b < 0 or a == b:
+            return True
+        key = (a, b) if a < b else (b, a)
+        hit = self._name.get(key)
+        if hit is None:
+            vals = self.attrs.name_values
+            hit = names_compatible(vals[a], vals[b])
+            self._name[key] = hit
+        return hit
+
+
+class ComponentConflicts:
+    """Conflict codes between the records of one connected component.
+
+    ``dob``/``name``/``ident``/``email`` are the attribute codes of the component's records
+    (local index = list position). ``overrides`` are local pairs ``(i, j)``, ``i < j``, with
+    *strong direct evidence*: a direct edge with probability ``>= strong_evidence`` **and** a
+    shared e-mail or identifier. Strong direct evidence lifts a date-of-birth conflict (a
+    typo'd birth date on an otherwise identical customer) but nothing else: household evidence
+    (surname, address, phone) can score high, so a high probability alone never overrides a
+    conflict. ``cannot`` are local reviewer cannot-link pairs ``(i, j)``, ``i < j``.
+    """
+
+    def __init__(
+        self,
+        memo: _Memo,
+        dob: list[int],
+        name: list[int],
+        ident: list[int],
+        email: list[int],
+        overrides: set[tuple[int, int]],
+        cannot: set[tuple[int, int]],
+    ) -> None:
+        self.memo = memo
+        self.dob, self.name, self.ident, self.email = dob, name, ident, email
+        self.k = len(dob)
+        self.overrides = overrides
+        self.cannot = cannot
+        self._arrays: tuple[IntArray, IntArray, IntArray, IntArray] | None = None
+
+    def pair(self, i: int, j: int) -> int:
+        """Conflict code of local records ``i`` and ``j`` (plain Python)."""
+        key = (i, j) if i < j else (j, i)
+        if self.cannot and key in self.cannot:
+            return CANNOT_LINK
+        ii, ij = self.ident[i], self.ident[j]
+        if ii >= 0 and ij >= 0 and ii != ij:
+            return IDENTIFIER
+        di, dj = self.dob[i], self.dob[j]
+        dob_clash = di != dj and di >= 0 and dj >= 0 and not self.memo.dob_ok(di, dj)
+        if dob_clash and key not in self.overrides:
+            return DOB
+        ni, nj = self.name[i], self.name[j]
+        if ni != nj and ni >= 0 and nj >= 0:
+            ei, ej = self.email[i], self.email[j]
+            shared = (ei >= 0 and ei == ej) or (ii >= 0 and ii == ij)
+            if not shared and not self.memo.name_ok(ni, nj):
+                return FIRST_NAME
+        return NONE
+
+    def cross(self, a_idx: IntArray, b_idx: IntArray) -> npt.NDArray[np.int8]:
+        """Conflict codes of every ``(a, b)`` pair (numpy; same rule as :meth:`pair`)."""
+        if self._arrays is None:
+            self._arrays = tuple(  # type: ignore[assignment]
+                np.asarray(x, dtype=np.int64) for x in (self.dob, self.name, self.ident, self.email)
+            )
+        assert self._arrays is not None
+        dob, name, ident, email = self._arrays
+        out = np.zeros((a_idx.size, b_idx.size), dtype=np.int8)
+        ia = ident[a_idx][:, None]
+        ib = ident[b_idx][None, :]
+        both_id = (ia >= 0) & (ib >= 0)
+        id_bad = both_id & (ia != ib)
+        ea = email[a_idx][:, None]
+        eb = email[b_idx][None, :]
+        shared = ((ea >= 0) & (ea == eb)) | (both_id & (ia == ib))
+
+        dob_bad = self._value_cross(dob, a_idx, b_idx, self.memo.dob_ok)
+        if self.overrides and dob_bad.any():
+            for r, c in zip(*np.nonzero(dob_bad), strict=True):
+                i, j = int(a_idx[r]), int(b_idx[c])
+                if ((i, j) if i < j else (j, i)) in self.overrides:
+                    dob_bad[r, c] = False
+        name_bad = self._value_cross(name, a_idx, b_idx, self.memo.name_ok) & ~shared
+        out[name_bad] = FIRST_NAME
+        out[dob_bad] = DOB
+        out[id_bad] = IDENTIFIER
+        if self.cannot:
+            pos_a = {int(x): r for r, x in enumerate(a_idx.tolist())}
+            pos_b = {int(x): c for c, x in enumerate(b_idx.tolist())}
+            for i, j in self.cannot:
+                for x, y in ((i, j), (j, i)):
+                    if x in pos_a and y in pos_b:
+                        out[pos_a[x], pos_b[y]] = CANNOT_LINK
+        return out
+
+    @staticmethod
+    def _value_cross(
+        codes: IntArray, a_idx: IntArray, b_idx: IntArray, ok: _CompatFn
+    ) -> npt.NDArray[np.bool_]:
+        # Compare distinct values only, then broadcast to records.
+        ua, inv_a = np.unique(codes[a_idx], return_inverse=True)
+        ub, inv_b = np.unique(codes[b_idx], return_inverse=True)
+        small = np.array(
+            [[not ok(int(x), int(y)) for y in ub.tolist()] for x in ua.tolist()], dtype=bool
+        ).reshape(ua.size, ub.size)
+        bad: npt.NDArray[np.bool_] = small[inv_a.reshape(-1)][:, inv_b.reshape(-1)]
+        return bad
+
+    def between(self, a_members: list[int], b_members: list[int]) -> int:
+        """Highest conflict code between two groups of local records.
+
+        Small groups loop in Python; large ones go through :meth:`cross` (numpy), whose
+        per-call overhead only pays off beyond a few hundred pairs.
+        """
+        if len(a_members) * len(b_members) <= CROSS_MIN:
+            best = 0
+            pair = self.pair
+            for i in a_members:
+                for j in b_members:
+                    c = pair(i, j)
+                    if c > best:
+                        best = c
+                        if best == CANNOT_LINK:
+                            return best
+            return best
+        codes = self.cross(
+            np.asarray(a_members, dtype=np.int64), np.asarray(b_members, dtype=np.int64)
+        )
+        return int(codes.max()) if codes.size else 0

@@ -1,0 +1,825 @@
+"""Scored pairs → non-chaining clusters (see :mod:`crmresolve.cluster` for the rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+
+from crmresolve.cluster._conflicts import (
+    CANNOT_LINK,
+    PLACEHOLDER_DOBS,
+    REASONS,
+    ComponentConflicts,
+    RecordAttributes,
+    _Memo,
+)
+from crmresolve.cluster._graph import (
+    boruvka,
+    dedupe_edges,
+    edge_order,
+    paused_gc,
+    record_ranks,
+    sorted_unique,
+)
+from crmresolve.cluster._ids import cluster_id_for, cluster_ids_for
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+ObjArray = npt.NDArray[np.object_]
+
+MAX_SIZE = 5
+WEAK_BRIDGE = 6
+_REASONS: dict[int, str] = {**REASONS, MAX_SIZE: "max_size", WEAK_BRIDGE: "weak_bridge"}
+
+#: Every split reason, strongest first.
+SPLIT_REASONS: tuple[str, ...] = (
+    "cannot_link",
+    "conflicting_identifier",
+    "conflicting_dob",
+    "conflicting_first_name",
+    "max_size",
+    "weak_bridge",
+)
+
+
+@dataclass(frozen=True)
+class ClusterSplit:
+    """One reason why a connected component of the match graph became several clusters.
+
+    ``component_id`` is the id the whole component would have had (the cluster holding the
+    component's smallest record id keeps it). ``cluster_ids`` are the clusters on either side
+    of the cut edges, ``n_edges_cut`` how many above-threshold edges were refused for this
+    reason, and ``record_ids``/``max_probability`` the strongest refused edge. Only record
+    ids appear here, never field values.
+    """
+
+    component_id: str
+    reason: str
+    cluster_ids: tuple[str, ...]
+    n_records: int
+    n_edges_cut: int
+    max_probability: float
+    record_ids: tuple[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "component_id": self.component_id,
+            "reason": self.reason,
+            "cluster_ids": list(self.cluster_ids),
+            "n_records": self.n_records,
+            "n_edges_cut": self.n_edges_cut,
+            "max_probability": self.max_probability,
+            "record_ids": list(self.record_ids),
+        }
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Cluster assignment of every record.
+
+    ``labels[i]`` is the index of record ``i``'s cluster in ``cluster_ids``/``confidence``/
+    ``sizes``. Clusters are ordered by their smallest record id, so the cluster table is the
+    same whatever the input row order. ``confidence[c]`` is the weakest link of the
+    cluster's maximum spanning tree: the largest probability ``p`` such that the members stay
+    connected through direct matches of probability ``>= p`` (must-link edges count as 1.0;
+    a singleton has nothing to doubt and gets 1.0).
+
+    >>> c = cluster_pairs(3, ["a", "b", "c"], [0], [1], [0.9])
+    >>> c.labels.tolist(), c.sizes.tolist(), c.confidence.tolist()
+    ([0, 0, 1], [2, 1], [0.9, 1.0])
+    >>> c.members(0)
+    ['a', 'b']
+    """
+
+    record_ids: ObjArray
+    labels: IntArray
+    cluster_ids: ObjArray
+    confidence: FloatArray
+    sizes: IntArray
+    splits: list[ClusterSplit] = field(default_factory=list)
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.cluster_ids.size)
+
+    def __len__(self) -> int:
+        return self.n_clusters
+
+    @property
+    def record_cluster_ids(self) -> ObjArray:
+        """The cluster id of every record (same order as ``record_ids``)."""
+        out: ObjArray = self.cluster_ids[self.labels]
+        return out
+
+    def member_lists(self) -> list[list[str]]:
+        """Record ids per cluster (sorted), in cluster order."""
+        order = np.lexsort((self.record_ids.astype(str), self.labels))
+        ids = self.record_ids[order].tolist()
+        ends = np.cumsum(self.sizes).tolist()
+        starts = [0, *ends[:-1]]
+        return [ids[s:e] for s, e in zip(starts, ends, strict=True)]
+
+    def members(self, cluster: int | str) -> list[str]:
+        """Sorted record ids of one cluster, by index or by cluster id."""
+        if isinstance(cluster, str):
+            hits = np.flatnonzero(self.cluster_ids == cluster)
+            if hits.size == 0:
+                raise KeyError("unknown cluster id")
+            cluster = int(hits[0])
+        return sorted(self.record_ids[self.labels == cluster].tolist())
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One dict per record: record_id, cluster_id, cluster_size, cluster_confidence."""
+        cid = self.record_cluster_ids.tolist()
+        size = self.sizes[self.labels].tolist()
+        conf = self.confidence[self.labels].tolist()
+        return [
+            {"record_id": r, "cluster_id": c, "cluster_size": s, "cluster_confidence": f}
+            for r, c, s, f in zip(self.record_ids.tolist(), cid, size, conf, strict=True)
+        ]
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Per-record assignment as a DataFrame (needs the ``pandas`` extra)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "record_id": self.record_ids,
+                "cluster_id": self.record_cluster_ids,
+                "cluster_size": self.sizes[self.labels],
+                "cluster_confidence": self.confidence[self.labels],
+            }
+        )
+
+
+class _DSU:
+    """Plain union-find for the short reviewer lists."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        p = self.parent.setdefault(x, x)
+        while p != x:
+            gp = self.parent[p]
+            self.parent[x] = gp
+            x, p = p, gp
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+@dataclass(frozen=True)
+class Clusterer:
+    """Configuration of the clustering step (sklearn style: settings here, data in
+    :meth:`cluster`).
+
+    * ``threshold`` — edges with ``probability >= threshold`` enter the match graph.
+    * ``max_cluster_size`` — no merge may produce a larger cluster (reviewer must-links may).
+    * ``strong_evidence`` — a direct edge at least this probable **and** a shared e-mail or
+      identifier lifts a date-of-birth conflict for that pair; nothing else is lifted by a score.
+    * ``weak_bridge`` — a bridge edge below this probability that joins two dense groups (each
+      ``>= bridge_min_side`` records with at least as many internal edges as records, i.e. not
+      a mere chain) is cut; ``None`` disables bridge cutting.
+    * ``dob_typo_tolerant`` — one-keystroke variants of a birth date do not conflict.
+    * ``placeholder_dobs`` — birth dates that mean "unknown" and never conflict.
+
+    >>> Clusterer(threshold=0.8).cluster(2, ["a", "b"], [0], [1], [0.7]).n_clusters
+    2
+    """
+
+    threshold: float = 0.5
+    max_cluster_size: int = 100
+    strong_evidence: float = 0.99
+    weak_bridge: float | None = 0.9
+    bridge_min_side: int = 3
+    dob_typo_tolerant: bool = True
+    placeholder_dobs: frozenset[str] = PLACEHOLDER_DOBS
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError("threshold must be within [0, 1]")
+        if self.max_cluster_size < 1:
+            raise ValueError("max_cluster_size must be at least 1")
+        if not 0.0 <= self.strong_evidence <= 1.0:
+            raise ValueError("strong_evidence must be within [0, 1]")
+        if self.bridge_min_side < 2:
+            raise ValueError("bridge_min_side must be at least 2")
+
+    # ------------------------------------------------------------------ entry point
+    def cluster(
+        self,
+        n_records: int,
+        record_ids: Sequence[str] | ObjArray,
+        left: npt.ArrayLike,
+        right: npt.ArrayLike,
+        probability: npt.ArrayLike,
+        *,
+        features: Mapping[str, ObjArray] | None = None,
+        must_link: Iterable[tuple[str, str]] = (),
+        cannot_link: Iterable[tuple[str, str]] = (),
+    ) -> Clustering:
+        """Cluster ``n_records`` records given scored pairs of record positions."""
+        with paused_gc():
+            return self._cluster(
+                n_records,
+                record_ids,
+                left,
+                right,
+                probability,
+                features=features,
+                must_link=must_link,
+                cannot_link=cannot_link,
+            )
+
+    def _cluster(
+        self,
+        n_records: int,
+        record_ids: Sequence[str] | ObjArray,
+        left: npt.ArrayLike,
+        right: npt.ArrayLike,
+        probability: npt.ArrayLike,
+        *,
+        features: Mapping[str, ObjArray] | None,
+        must_link: Iterable[tuple[str, str]],
+        cannot_link: Iterable[tuple[str, str]],
+    ) -> Clustering:
+        ids = _ids_array(record_ids, n_records)
+        lft, rgt, prob = _pairs_arrays(n_records, left, right, probability)
+        ranks = record_ranks(ids)
+        must_pairs, cannot_pairs = _reviewer_pairs(ids, must_link, cannot_link)
+
+        keep = prob >= self.threshold
+        n_must = len(must_pairs)
+        must_arr = np.asarray(must_pairs, dtype=np.int64).reshape(n_must, 2)
+        lo, hi, pe, me = dedupe_edges(
+            n_records,
+            np.concatenate([lft[keep], must_arr[:, 0]]),
+            np.concatenate([rgt[keep], must_arr[:, 1]]),
+            np.concatenate([prob[keep], np.ones(n_must)]),
+            np.concatenate([np.zeros(int(keep.sum()), dtype=bool), np.ones(n_must, dtype=bool)]),
+        )
+        order = edge_order(lo, hi, pe, me, ranks)
+        lo, hi, pe, me = lo[order], hi[order], pe[order], me[order]
+        pe = np.where(me, 1.0, pe)
+        m = lo.size
+        # Distinct weights for Borůvka: earlier in the priority order = heavier.
+        weight = np.arange(m, 0, -1, dtype=np.int64)
+
+        comp, _ = boruvka(n_records, lo, hi, weight)
+        comp_size = np.bincount(comp, minlength=n_records)
+        attrs = RecordAttributes.from_features(
+            n_records,
+            features,
+            subset=np.flatnonzero(comp_size[comp] > 1),
+            dob_typo_tolerant=self.dob_typo_tolerant,
+            placeholder_dobs=self.placeholder_dobs,
+        )
+        flagged = self._flag_components(n_records, comp, comp_size, attrs, cannot_pairs)
+
+        group = comp.copy()
+        refused: list[tuple[int, int, int]] = []  # (component, edge index, reason code)
+        next_label = n_records
+        if flagged.any():
+            next_label = self._split_flagged(
+                n_records, comp, flagged, attrs, lo, hi, pe, me, cannot_pairs, group, refused
+            )
+        if self.weak_bridge is not None and m:
+            self._cut_weak_bridges(n_records, comp, lo, hi, pe, me, group, refused, next_label)
+
+        return _finish(ids, ranks, comp, comp_size, group, lo, hi, pe, weight, refused)
+
+    # ------------------------------------------------------------------ flagging
+    def _flag_components(
+        self,
+        n: int,
+        comp: IntArray,
+        comp_size: IntArray,
+        attrs: RecordAttributes,
+        cannot_pairs: list[tuple[int, int]],
+    ) -> npt.NDArray[np.bool_]:
+        """Components that may need splitting (cheap over-approximation, vectorised)."""
+        flagged = comp_size > self.max_cluster_size
+        in_multi = comp_size[comp] > 1
+        for codes in (attrs.dob, attrs.name_key, attrs.identifier):
+            sel = in_multi & (codes >= 0)
+            if not sel.any():
+                continue
+            c = comp[sel]
+            key = sorted_unique(c * np.int64(n + 1) + codes[sel])
+            distinct = np.bincount(key // np.int64(n + 1), minlength=n)
+            flagged |= distinct > 1
+        for a, b in cannot_pairs:
+            if comp[a] == comp[b]:
+                flagged[comp[a]] = True
+        return flagged
+
+    # ------------------------------------------------------------------ constrained merging
+    def _split_flagged(
+        self,
+        n: int,
+        comp: IntArray,
+        flagged: npt.NDArray[np.bool_],
+        attrs: RecordAttributes,
+        lo: IntArray,
+        hi: IntArray,
+        pe: FloatArray,
+        me: npt.NDArray[np.bool_],
+        cannot_pairs: list[tuple[int, int]],
+        group: IntArray,
+        refused: list[tuple[int, int, int]],
+    ) -> int:
+        """Greedy merging, strongest edge first, refusing merges that break a rule.
+
+        This is Kruskal's algorithm with constraints: a merge is refused when the two clusters
+        hold a conflicting record pair or would exceed ``max_cluster_size``. Conflicts only grow
+        as clusters grow, so a refused pair of clusters stays refused.
+        """
+        recs = np.flatnonzero(flagged[comp])
+        recs = recs[np.argsort(comp[recs], kind="stable")]
+        rc = comp[recs]
+        starts = np.flatnonzero(np.r_[True, rc[1:] != rc[:-1]])
+        ends = np.r_[starts[1:], rc.size]
+        local = np.full(n, -1, dtype=np.int64)
+        local[recs] = np.arange(recs.size) - np.repeat(starts, ends - starts)
+
+        ecomp = comp[lo]
+        eidx = np.flatnonzero(flagged[ecomp])
+        eidx = eidx[np.argsort(ecomp[eidx], kind="stable")]  # keeps priority order inside
+        ec = ecomp[eidx]
+        e_starts = np.searchsorted(ec, rc[starts], side="left")
+        e_ends = np.searchsorted(ec, rc[starts], side="right")
+
+        shared = ((attrs.email[lo] >= 0) & (attrs.email[lo] == attrs.email[hi])) | (
+            (attrs.identifier[lo] >= 0) & (attrs.identifier[lo] == attrs.identifier[hi])
+        )
+        strong = (pe >= self.strong_evidence) & shared & ~me
+
+        cannot_by_comp: dict[int, set[tuple[int, int]]] = {}
+        for a, b in cannot_pairs:
+            if comp[a] == comp[b] and flagged[comp[a]]:
+                la, lb = int(local[a]), int(local[b])
+                cannot_by_comp.setdefault(int(comp[a]), set()).add((min(la, lb), max(la, lb)))
+
+        memo = _Memo(attrs)
+        max_size = self.max_cluster_size
+        next_label = n
+        l_loc = local[lo].tolist()
+        h_loc = local[hi].tolist()
+        must_l = me.tolist()
+        strong_l = strong.tolist()
+        eidx_l = eidx.tolist()
+        # Attribute codes as Python lists in `recs` order: a component is a slice of them.
+        dob_all = attrs.dob[recs].tolist()
+        name_all = attrs.name[recs].tolist()
+        ident_all = attrs.identifier[recs].tolist()
+        email_all = attrs.email[recs].tolist()
+        new_group = np.empty(recs.size, dtype=np.int64)
+        for s, e, es, ee in zip(
+            starts.tolist(), ends.tolist(), e_starts.tolist(), e_ends.tolist(), strict=True
+        ):
+            cid = int(rc[s])
+            edges = eidx_l[es:ee]
+            k = e - s
+            if (
+                k <= max_size
+                and cid not in cannot_by_comp
+                and _values_agree(memo, dob_all[s:e], name_all[s:e], ident_all[s:e])
+            ):
+                # Flagged only because it holds several (compatible) values: one cluster.
+                new_group[s:e] = next_label
+                next_label += 1
+                continue
+            overrides = {
+                (min(l_loc[x], h_loc[x]), max(l_loc[x], h_loc[x])) for x in edges if strong_l[x]
+            }
+            cc = ComponentConflicts(
+                memo,
+                dob_all[s:e],
+                name_all[s:e],
+                ident_all[s:e],
+                email_all[s:e],
+                overrides,
+                cannot_by_comp.get(cid, set()),
+            )
+            roots = _greedy_merge(k, edges, l_loc, h_loc, must_l, cc, max_size, cid, refused)
+            relabel: dict[int, int] = {}
+            for i in range(k):
+                new_group[s + i] = next_label + relabel.setdefault(roots[i], len(relabel))
+            next_label += len(relabel)
+        group[recs] = new_group
+        return next_label
+
+    # ------------------------------------------------------------------ weak bridges
+    def _cut_weak_bridges(
+        self,
+        n: int,
+        comp: IntArray,
+        lo: IntArray,
+        hi: IntArray,
+        pe: FloatArray,
+        me: npt.NDArray[np.bool_],
+        group: IntArray,
+        refused: list[tuple[int, int, int]],
+        next_label: int,
+    ) -> None:
+        """Cut single low-probability edges that join two dense groups (chaining bridges)."""
+        min_side = self.bridge_min_side
+        threshold = self.weak_bridge
+        assert threshold is not None
+        intra = np.flatnonzero(group[lo] == group[hi])
+        uniq, inv, n_edges = np.unique(group[lo[intra]], return_inverse=True, return_counts=True)
+        all_groups, group_sizes = np.unique(group, return_counts=True)
+        sizes = group_sizes[np.searchsorted(all_groups, uniq)]
+        cand = (sizes >= 2 * min_side) & (n_edges >= 2 * min_side + 1)
+        if not cand.any():
+            return
+        inv = inv.reshape(-1)
+        sel = intra[cand[inv]]
+        sel = sel[np.argsort(group[lo[sel]], kind="stable")]
+        gs = group[lo[sel]]
+        bounds = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1], True])
+        for s, e in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            edges = sel[s:e].tolist()
+            g = nx.Graph()
+            for x in edges:
+                g.add_edge(int(lo[x]), int(hi[x]), idx=x)
+            parts = self._bridge_split(
+                g, pe, me, min_side, threshold, refused, int(comp[lo[edges[0]]])
+            )
+            if len(parts) > 1:
+                for part in parts:
+                    group[np.fromiter(part, dtype=np.int64)] = next_label
+                    next_label += 1
+
+    @staticmethod
+    def _bridge_split(
+        g: nx.Graph,
+        pe: FloatArray,
+        me: npt.NDArray[np.bool_],
+        min_side: int,
+        threshold: float,
+        refused: list[tuple[int, int, int]],
+        component: int,
+    ) -> list[set[int]]:
+        work = [g]
+        done: list[set[int]] = []
+        while work:
+            h = work.pop()
+            n_nodes, n_edges = h.number_of_nodes(), h.number_of_edges()
+            if n_nodes < 2 * min_side or n_edges < 2 * min_side + 1:
+                done.append(set(h.nodes))
+                continue
+            best: tuple[int, int, int] | None = None
+            for x, y in nx.bridges(h):
+                idx = int(h.edges[x, y]["idx"])
+                if me[idx] or pe[idx] >= threshold:
+                    continue
+                h.remove_edge(x, y)
+                side = nx.node_connected_component(h, x)
+                h.add_edge(x, y, idx=idx)
+                ns = len(side)
+                es = h.subgraph(side).number_of_edges()
+                no, eo = n_nodes - ns, n_edges - es - 1
+                dense = ns >= min_side and es >= ns and no >= min_side and eo >= no
+                # Weakest first: the latest edge in the global priority order.
+                if dense and (best is None or idx > best[0]):
+                    best = (idx, x, y)
+            if best is None:
+                done.append(set(h.nodes))
+                continue
+            idx, x, y = best
+            h.remove_edge(x, y)
+            refused.append((component, idx, WEAK_BRIDGE))
+            for nodes in nx.connected_components(h):
+                work.append(h.subgraph(nodes).copy())
+        return done
+
+
+def _greedy_merge(
+    k: int,
+    edges: list[int],
+    l_loc: list[int],
+    h_loc: list[int],
+    must_l: list[bool],
+    cc: ComponentConflicts,
+    max_size: int,
+    component: int,
+    refused: list[tuple[int, int, int]],
+) -> list[int]:
+    """Merge a component's records along its edges (priority order); return each record's root.
+
+    Refused edges are appended to ``refused`` as ``(component, edge index, reason code)``.
+    """
+    parent = list(range(k))
+    mem: list[list[int]] = [[i] for i in range(k)]
+    cache: dict[tuple[int, int, int, int], int] = {}
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for x in edges:
+        ra, rb = find(l_loc[x]), find(h_loc[x])
+        if ra == rb:
+            continue
+        if not must_l[x]:
+            # Keyed by root *and* size: a cluster that grew may have gained a stronger
+            # reason, and the reported reason must not depend on row order.
+            la, lb = len(mem[ra]), len(mem[rb])
+            key = (ra, la, rb, lb) if ra < rb else (rb, lb, ra, la)
+            code = cache.get(key)
+            if code is None:
+                code = cc.between(mem[ra], mem[rb])
+                if code == 0 and la + lb > max_size:
+                    code = MAX_SIZE
+                if code:
+                    cache[key] = code
+            if code:
+                refused.append((component, x, code))
+                continue
+        if len(mem[ra]) < len(mem[rb]):
+            ra, rb = rb, ra
+        parent[rb] = ra
+        mem[ra].extend(mem[rb])
+        mem[rb] = []
+    return [find(i) for i in range(k)]
+
+
+def _values_agree(memo: _Memo, dob: list[int], name: list[int], ident: list[int]) -> bool:
+    """True when no record pair of a component can conflict (value level, cheap)."""
+    if len({x for x in ident if x >= 0}) > 1:
+        return False
+    dobs = sorted({x for x in dob if x >= 0})
+    if any(not memo.dob_ok(a, b) for i, a in enumerate(dobs) for b in dobs[i + 1 :]):
+        return False
+    names = sorted({x for x in name if x >= 0})
+    return all(memo.name_ok(a, b) for i, a in enumerate(names) for b in names[i + 1 :])
+
+
+def cluster_pairs(
+    n_records: int,
+    record_ids: Sequence[str] | ObjArray,
+    left: npt.ArrayLike,
+    right: npt.ArrayLike,
+    probability: npt.ArrayLike,
+    *,
+    threshold: float = 0.5,
+    features: Mapping[str, ObjArray] | None = None,
+    must_link: Iterable[tuple[str, str]] = (),
+    cannot_link: Iterable[tuple[str, str]] = (),
+    max_cluster_size: int = 100,
+    strong_evidence: float = 0.99,
+    weak_bridge: float | None = 0.9,
+    bridge_min_side: int = 3,
+    dob_typo_tolerant: bool = True,
+) -> Clustering:
+    """Cluster records from scored pairs; shorthand for ``Clusterer(...).cluster(...)``.
+
+    >>> feats = {"given_name": np.array(["ann", "bob", "ann"], dtype=object)}
+    >>> c = cluster_pairs(3, ["r1", "r2", "r3"], [0, 1, 0], [1, 2, 2], [0.95, 0.9, 0.8],
+    ...                   features=feats)
+    >>> c.labels.tolist(), [s.reason for s in c.splits]
+    ([0, 1, 0], ['conflicting_first_name'])
+    """
+    return Clusterer(
+        threshold=threshold,
+        max_cluster_size=max_cluster_size,
+        strong_evidence=strong_evidence,
+        weak_bridge=weak_bridge,
+        bridge_min_side=bridge_min_side,
+        dob_typo_tolerant=dob_typo_tolerant,
+    ).cluster(
+        n_records,
+        record_ids,
+        left,
+        right,
+        probability,
+        features=features,
+        must_link=must_link,
+        cannot_link=cannot_link,
+    )
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _ids_array(record_ids: Sequence[str] | ObjArray, n: int) -> ObjArray:
+    ids = np.empty(len(record_ids), dtype=object)
+    ids[:] = list(record_ids)
+    if ids.size != n:
+        raise ValueError(f"record_ids has {ids.size} entries, expected n_records={n}")
+    as_list = ids.tolist()
+    if not set(map(type, as_list)) <= {str}:
+        raise TypeError("record_ids must be strings")
+    if len(set(as_list)) != n:
+        raise ValueError("record_ids must be unique")
+    return ids
+
+
+def _pairs_arrays(
+    n: int, left: npt.ArrayLike, right: npt.ArrayLike, probability: npt.ArrayLike
+) -> tuple[IntArray, IntArray, FloatArray]:
+    lft = np.asarray(left)
+    rgt = np.asarray(right)
+    prob = np.asarray(probability, dtype=np.float64).reshape(-1)
+    for name, arr in (("left", lft), ("right", rgt)):
+        if arr.size and not np.issubdtype(arr.dtype, np.integer):
+            raise TypeError(f"{name} must hold integer record positions")
+    lft = lft.astype(np.int64).reshape(-1)
+    rgt = rgt.astype(np.int64).reshape(-1)
+    if not lft.size == rgt.size == prob.size:
+        raise ValueError(
+            f"left, right and probability differ in length ({lft.size}, {rgt.size}, {prob.size})"
+        )
+    if lft.size:
+        lo = min(int(lft.min()), int(rgt.min()))
+        hi = max(int(lft.max()), int(rgt.max()))
+        if lo < 0 or hi >= n:
+            raise ValueError(f"pair positions must be within [0, {n})")
+        bad = ~np.isfinite(prob) | (prob < 0) | (prob > 1)
+        if bad.any():
+            raise ValueError(f"{int(bad.sum())} probabilities are NaN or outside [0, 1]")
+    return lft, rgt, prob
+
+
+def _reviewer_pairs(
+    ids: ObjArray,
+    must_link: Iterable[tuple[str, str]],
+    cannot_link: Iterable[tuple[str, str]],
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    must_in = list(must_link)
+    cannot_in = list(cannot_link)
+    if not must_in and not cannot_in:
+        return [], []
+    pos = {rid: i for i, rid in enumerate(ids.tolist())}
+
+    def resolve(pairs: list[tuple[str, str]], kind: str) -> list[tuple[int, int]]:
+        out = []
+        for k, pair in enumerate(pairs):
+            if len(pair) != 2:
+                raise ValueError(f"{kind} entry #{k} is not a pair of record ids")
+            a, b = pos.get(pair[0]), pos.get(pair[1])
+            if a is None or b is None:
+                raise ValueError(f"{kind} entry #{k} names a record id that is not in record_ids")
+            if a == b:
+                if kind == "cannot_link":
+                    raise ValueError(f"cannot_link entry #{k} pairs a record with itself")
+                continue
+            out.append((a, b))
+        return out
+
+    must = resolve(must_in, "must_link")
+    cannot = resolve(cannot_in, "cannot_link")
+    if must and cannot:
+        dsu = _DSU()
+        for a, b in must:
+            dsu.union(a, b)
+        for k, (a, b) in enumerate(cannot):
+            if dsu.find(a) == dsu.find(b):
+                raise ValueError(
+                    f"cannot_link entry #{k} joins records that must_link entries put together"
+                )
+    return must, cannot
+
+
+def _finish(
+    ids: ObjArray,
+    ranks: IntArray,
+    comp: IntArray,
+    comp_size: IntArray,
+    group: IntArray,
+    lo: IntArray,
+    hi: IntArray,
+    pe: FloatArray,
+    weight: IntArray,
+    refused: list[tuple[int, int, int]],
+) -> Clustering:
+    n = ids.size
+    uniq, inv = np.unique(group, return_inverse=True)
+    inv = inv.reshape(-1)
+    n_clusters = uniq.size
+    min_rank = np.full(n_clusters, n, dtype=np.int64)
+    np.minimum.at(min_rank, inv, ranks)
+    cl_order = np.argsort(min_rank, kind="stable")
+    relabel = np.empty(n_clusters, dtype=np.int64)
+    relabel[cl_order] = np.arange(n_clusters, dtype=np.int64)
+    labels = relabel[inv]
+    by_rank = np.empty(n, dtype=np.int64)
+    by_rank[ranks] = np.arange(n, dtype=np.int64)
+    min_ids = ids[by_rank[min_rank[cl_order]]].tolist()
+    cluster_ids = cluster_ids_for(min_ids)
+    sizes = np.bincount(labels, minlength=n_clusters).astype(np.int64)
+
+    confidence = np.ones(n_clusters, dtype=np.float64)
+    intra = labels[lo] == labels[hi]
+    if intra.any():
+        il, ih = lo[intra], hi[intra]
+        _, mst = boruvka(n, il, ih, weight[intra])
+        np.minimum.at(confidence, labels[il[mst]], pe[intra][mst])
+
+    splits = _collect_splits(
+        ids, ranks, by_rank, comp, comp_size, labels, cluster_ids, lo, hi, pe, refused
+    )
+    return Clustering(
+        record_ids=ids,
+        labels=labels,
+        cluster_ids=cluster_ids,
+        confidence=confidence,
+        sizes=sizes,
+        splits=splits,
+    )
+
+
+def _collect_splits(
+    ids: ObjArray,
+    ranks: IntArray,
+    by_rank: IntArray,
+    comp: IntArray,
+    comp_size: IntArray,
+    labels: IntArray,
+    cluster_ids: ObjArray,
+    lo: IntArray,
+    hi: IntArray,
+    pe: FloatArray,
+    refused: list[tuple[int, int, int]],
+) -> list[ClusterSplit]:
+    """One :class:`ClusterSplit` per (component, reason), from the refused/cut edges."""
+    if not refused:
+        return []
+    n = ids.size
+    arr = np.asarray(refused, dtype=np.int64).reshape(-1, 3)
+    r_comp, r_edge, r_code = arr[:, 0], arr[:, 1], arr[:, 2]
+    # Edge indices follow the priority order, so the first edge of a group is its strongest.
+    order = np.lexsort((r_edge, r_code, r_comp))
+    r_comp, r_edge, r_code = r_comp[order], r_edge[order], r_code[order]
+    start = np.flatnonzero(np.r_[True, (r_comp[1:] != r_comp[:-1]) | (r_code[1:] != r_code[:-1])])
+    counts = np.diff(np.r_[start, r_comp.size])
+    gid = np.repeat(np.arange(start.size), counts)
+    n_cl = np.int64(cluster_ids.size)
+    touched = sorted_unique(
+        np.concatenate([gid * n_cl + labels[lo[r_edge]], gid * n_cl + labels[hi[r_edge]]])
+    )
+    t_gid, t_label = np.divmod(touched, n_cl)
+    t_bounds = np.searchsorted(t_gid, np.arange(start.size + 1))
+    t_ids = cluster_ids[t_label].tolist()
+
+    comp_min_rank = np.full(n, n, dtype=np.int64)
+    np.minimum.at(comp_min_rank, comp, ranks)
+    g_comp = r_comp[start]
+    comp_min_ids = ids[by_rank[comp_min_rank[g_comp]]].tolist()
+    top = r_edge[start]
+    a, b = lo[top], hi[top]
+    swap = ranks[a] > ranks[b]
+    a, b = np.where(swap, b, a), np.where(swap, a, b)
+    rows = zip(
+        comp_min_ids,
+        r_code[start].tolist(),
+        comp_size[g_comp].tolist(),
+        counts.tolist(),
+        pe[top].tolist(),
+        ids[a].tolist(),
+        ids[b].tolist(),
+        t_bounds[:-1].tolist(),
+        t_bounds[1:].tolist(),
+        strict=True,
+    )
+    splits = [
+        ClusterSplit(
+            component_id=cluster_id_for(min_id),
+            reason=_REASONS[code],
+            cluster_ids=tuple(sorted(t_ids[ts:te])),
+            n_records=size,
+            n_edges_cut=count,
+            max_probability=prob,
+            record_ids=(ra, rb),
+        )
+        for min_id, code, size, count, prob, ra, rb, ts, te in rows
+    ]
+    splits.sort(key=lambda s: (s.component_id, SPLIT_REASONS.index(s.reason)))
+    return splits
+
+
+__all__ = [
+    "CANNOT_LINK",
+    "SPLIT_REASONS",
+    "ClusterSplit",
+    "Clusterer",
+    "Clustering",
+    "cluster_pairs",
+]
