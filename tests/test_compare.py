@@ -702,3 +702,12 @@ def test_within_one_edit_exhaustive_small_strings(alphabet: str) -> None:
         got = PairBatch(FeatureCache(f), left, right).within_one_edit("s")
     want = [Levenshtein.distance(words[i], words[j]) <= 1 for i, j in zip(left, right, strict=True)]
     assert got.tolist() == want
+
+
+def test_similarity_exactly_on_threshold_counts() -> None:
+    # Jaro-Winkler("john smith", "john aamth") is 0.92 to the last bit; rapidfuzz's own cutoff
+    # test would drop it, the level must not.
+    assert JaroWinkler.normalized_similarity("john smith", "john aamth") >= 0.92
+    f = feats(full_name=["john smith", "john aamth"])
+    c = Comparison("n", [JaroWinklerAtLeast("full_name", 0.92)])
+    assert c.compute(f, [0], [1]).tolist() == [1]

@@ -78,11 +78,20 @@ DISTANCE_METRICS: Final = frozenset({"levenshtein", "damerau_levenshtein"})
 _DEDUP_MIN_PAIRS: Final = 4096
 _DEDUP_SAMPLE: Final = 65_536
 _DEDUP_MAX_SINGLETON_SHARE: Final = 0.75
+# Whole comparisons (every level on distinct combinations only): a dense table when the
+# combinations fit in this many slots, else a sort when the sample shows strong repetition.
+_DENSE_MAX: Final = 1 << 22
+_DISTINCT_MAX_SHARE: Final = 0.6
+_DISTINCT_MAX_SINGLETON_SHARE: Final = 0.5
 # The numpy "within one edit" path holds a few (block x width) matrices; strings wider than
 # this fall back to rapidfuzz.
 _EDIT1_MAX_WIDTH: Final = 48
 _EDIT1_BLOCK: Final = 1 << 16
 _BAG_BUCKETS: Final = 32
+# Floors are applied with this slack: rapidfuzz's own cutoff test and our bounds use other
+# float arithmetic than the final ``>= threshold``, and a similarity sitting exactly on a
+# threshold (0.92) must still be computed exactly.
+_SLACK: Final = 1e-6
 
 
 class Factorized(NamedTuple):
@@ -100,11 +109,19 @@ def factorize(values: Iterable[Any], size: int, mapping: dict[Any, int] | None =
     ([0, -1, 1, 0], ['b', 'a'])
     """
     table: dict[Any, int] = {} if mapping is None else mapping
-    get = table.setdefault
-    # len(table) is evaluated before setdefault inserts, so a new value gets the next code.
-    return np.fromiter(
-        (-1 if v is None else get(v, len(table)) for v in values), dtype=np.int32, count=size
-    )
+    seq = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    # The passes over all values run in C (dict.fromkeys, map over a bound method).
+    distinct = dict.fromkeys(seq)
+    distinct.pop(None, None)
+    if not table:
+        table.update(zip(distinct, range(len(distinct)), strict=True))
+    else:
+        for value in distinct:
+            if value not in table:
+                table[value] = len(table)
+    lookup = dict(table)
+    lookup[None] = -1
+    return np.fromiter(map(lookup.__getitem__, seq), dtype=np.int32, count=size)
 
 
 def _uniques(mapping: Mapping[Any, int]) -> ObjArray:
@@ -151,6 +168,7 @@ class FeatureCache:
         self._factorized: dict[str, Factorized] = {}
         self._shared: dict[tuple[str, ...], tuple[CodeArray, ...]] = {}
         self._derived: dict[tuple[str, str], Any] = {}
+        self._joint: dict[tuple[str, ...], tuple[IntArray, int, IntArray]] = {}
 
     def has(self, column: str) -> bool:
         return column in self.features
@@ -184,6 +202,29 @@ class FeatureCache:
                     out.append(factorize(values, len(values), mapping))
             hit = tuple(out)
             self._shared[key] = hit
+        return hit
+
+    def joint(self, columns: Sequence[str]) -> tuple[IntArray, int, IntArray]:
+        """One code per record for the tuple of ``columns`` (missing is a value too).
+
+        Returns the codes, how many there are, and one representative record per code.
+        """
+        key = tuple(columns)
+        hit = self._joint.get(key)
+        if hit is None:
+            codes = np.zeros(self.n_records, dtype=np.int64)
+            count = 1
+            for column in key:
+                f = self.factorized(column)
+                width = len(f.uniques) + 1
+                combined = codes * width + (f.codes.astype(np.int64) + 1)
+                _, codes = np.unique(combined, return_inverse=True)
+                codes = codes.astype(np.int64).ravel()
+                count = int(codes.max(initial=-1)) + 1
+            rep = np.zeros(max(count, 1), dtype=np.int64)
+            rep[codes] = np.arange(self.n_records, dtype=np.int64)
+            hit = (codes, count, rep)
+            self._joint[key] = hit
         return hit
 
     def derived(self, column: str, kind: str, build: Callable[[ObjArray], T]) -> T:
@@ -257,6 +298,35 @@ class PairBatch:
         sub._metrics = root._metrics
         sub._floors = root._floors
         return sub
+
+    def distinct(self, columns: Sequence[str]) -> tuple[PairBatch, IntArray] | None:
+        """The distinct value combinations of ``columns`` among these pairs, if clearly fewer.
+
+        Returns a batch with one representative pair per combination (unordered: ``(x, y)``
+        and ``(y, x)`` are one combination, so levels must be symmetric) and, per pair here,
+        the index of its combination; ``None`` when deduplicating would not pay.
+        """
+        if self.n < _DEDUP_MIN_PAIRS:
+            return None
+        joint, count, rep = self.cache.joint(columns)
+        jl, jr = joint[self.left], joint[self.right]
+        key = np.minimum(jl, jr) * count + np.maximum(jl, jr)
+        if count * count <= _DENSE_MAX:
+            # Few combinations possible: a direct-address table beats sorting by far.
+            seen = np.zeros(count * count, dtype=bool)
+            seen[key] = True
+            keys = np.flatnonzero(seen)
+            if keys.size > _DISTINCT_MAX_SHARE * self.n:
+                return None
+            slot = np.empty(count * count, dtype=np.int64)
+            slot[keys] = np.arange(keys.size, dtype=np.int64)
+            inverse = slot[key]
+        elif _worth_deduplicating(key, _DISTINCT_MAX_SINGLETON_SHARE):
+            keys, inverse = _unique_inverse(key)
+        else:
+            return None
+        sub = PairBatch(self.cache, rep[keys // count], rep[keys % count], workers=self.workers)
+        return sub, inverse
 
     def declare_floor(self, column: str, name: str, floor: float) -> None:
         """Promise that only similarities >= ``floor`` matter from now on (lowest wins).
@@ -502,7 +572,7 @@ def _score(
             queries,
             choices,
             scorer=JaroWinkler.normalized_similarity,
-            score_cutoff=floor or None,
+            score_cutoff=max(floor - _SLACK, 0.0) or None,
             dtype=np.float64,
             workers=workers,
         )
@@ -511,7 +581,7 @@ def _score(
         queries,
         choices,
         scorer=fuzz.token_set_ratio,
-        score_cutoff=floor * 100.0 or None,
+        score_cutoff=max(floor - _SLACK, 0.0) * 100.0 or None,
         dtype=np.float64,
         workers=workers,
     )
@@ -530,7 +600,7 @@ def _unique_inverse(key: IntArray) -> tuple[IntArray, IntArray]:
     return ordered[first], inverse
 
 
-def _worth_deduplicating(key: IntArray) -> bool:
+def _worth_deduplicating(key: IntArray, max_share: float = _DEDUP_MAX_SINGLETON_SHARE) -> bool:
     """Estimate from a spread sample whether distinct combinations are clearly fewer than pairs.
 
     The share of sample keys seen exactly once over-estimates the share of distinct keys in
@@ -541,7 +611,7 @@ def _worth_deduplicating(key: IntArray) -> bool:
     sample = key[:: max(1, key.size // _DEDUP_SAMPLE)]
     _, counts = np.unique(sample, return_counts=True)
     singletons = int(np.count_nonzero(counts == 1))
-    return singletons < _DEDUP_MAX_SINGLETON_SHARE * sample.size
+    return singletons < max_share * sample.size
 
 
 def _flat_code_points(uniques: ObjArray) -> tuple[npt.NDArray[np.uint32], IntArray]:
@@ -610,7 +680,7 @@ def _jaro_winkler_candidates(
     # A character whose bucket the other side lacks cannot match: with only character sets,
     # each such bucket rules out at least one character.
     common = np.minimum(la - _popcount(sa & ~sb), lb - _popcount(sb & ~sa))
-    keep = _jaro_winkler_bound(common, la, lb) >= floor
+    keep = _jaro_winkler_bound(common, la, lb) >= floor - _SLACK
     idx = np.flatnonzero(keep)
     if idx.size:
         bags = cache.derived(column, "bag", _bags)
@@ -618,7 +688,7 @@ def _jaro_winkler_candidates(
             part = idx[start : start + _EDIT1_BLOCK]
             pa, pb = a[part], b[part]
             common = np.minimum(bags[pa], bags[pb]).sum(axis=1, dtype=np.int64)
-            keep[part] = _jaro_winkler_bound(common, la[part], lb[part]) >= floor
+            keep[part] = _jaro_winkler_bound(common, la[part], lb[part]) >= floor - _SLACK
     return keep
 
 

@@ -156,7 +156,19 @@ class Comparison:
         return self.compute_batch(PairBatch(cache, lpos, rpos, workers=workers))
 
     def compute_batch(self, pairs: PairBatch) -> GammaArray:
-        """Gamma for an existing :class:`PairBatch` (the building block of :meth:`compute`)."""
+        """Gamma for an existing :class:`PairBatch` (the building block of :meth:`compute`).
+
+        When the pairs repeat few value combinations of :attr:`columns` (given names, cities),
+        every level runs once per combination and the result is scattered back.
+        """
+        distinct = pairs.distinct(self.columns)
+        if distinct is not None:
+            combos, inverse = distinct
+            gamma: GammaArray = self._levels_gamma(combos)[inverse]
+            return gamma
+        return self._levels_gamma(pairs)
+
+    def _levels_gamma(self, pairs: PairBatch) -> GammaArray:
         for (column, metric), floor in self._floors.items():
             pairs.declare_floor(column, metric, floor)
         gamma = np.full(pairs.n, -1, dtype=np.int8)

@@ -490,7 +490,7 @@ class DateWithin(Level):
         return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
-        ol, orr = pairs.lookup(self.column, "date:ordinal", _ordinal_table)
+        ol, orr = _date_lookup(pairs, self.column, 0)
         out: BoolArray = (ol >= 0) & (orr >= 0) & (np.abs(ol - orr) <= self.days)
         return out
 
@@ -512,10 +512,12 @@ class DayMonthTransposed(Level):
         return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
-        yl, yr = pairs.lookup(self.column, "date:year", _year_table)
-        ml, mr = pairs.lookup(self.column, "date:month", _month_table)
-        dl, dr = pairs.lookup(self.column, "date:day", _day_table)
-        out: BoolArray = (yl > 0) & (yl == yr) & (ml == dr) & (dl == mr) & (ml != mr)
+        al, ar = _date_lookup(pairs, self.column, 1)
+        # yyyymmdd: same year, month of one is the day of the other and vice versa.
+        ml, mr = (al // 100) % 100, (ar // 100) % 100
+        dl, dr = al % 100, ar % 100
+        out: BoolArray = (al > 0) & (al // 10000 == ar // 10000) & (ml == dr) & (dl == mr)
+        out &= ml != mr
         return out
 
     def label(self, primary: str | None = None) -> str:
@@ -536,9 +538,8 @@ class YearMonthMatch(Level):
         return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
-        yl, yr = pairs.lookup(self.column, "date:year", _year_table)
-        ml, mr = pairs.lookup(self.column, "date:month", _month_table)
-        out: BoolArray = (yl > 0) & (yl == yr) & (ml == mr)
+        al, ar = _date_lookup(pairs, self.column, 1)
+        out: BoolArray = (al > 0) & (al // 100 == ar // 100)
         return out
 
     def label(self, primary: str | None = None) -> str:
@@ -616,7 +617,9 @@ class PhoneLastDigits(Level):
         k = self.digits
 
         def tail(value: str) -> int:
-            digits = "".join(ch for ch in value if ch.isdigit())
+            digits = value[1:] if value[:1] == "+" else value
+            if not (digits.isascii() and digits.isdigit()):  # E.164 takes the line above
+                digits = "".join(ch for ch in value if ch.isdigit() and ch.isascii())
             return int(digits[-k:]) if len(digits) >= k else -1
 
         tl, tr = pairs.lookup(self.column, f"last{k}", lambda u: per_unique(u, tail, np.int64, -1))
@@ -751,23 +754,19 @@ def _first_char_table(uniques: ObjArray) -> IntArray:
     return per_unique(uniques, lambda u: ord(u[0]) if u else -1, np.int64, -1)
 
 
-def _date_part(index: int) -> Callable[[ObjArray], IntArray]:
-    def build(uniques: ObjArray) -> IntArray:
-        def part(value: str) -> int:
-            d = parse_iso_date(value)
-            if d is None:
-                return -1
-            return (d.toordinal(), d.year, d.month, d.day)[index]
-
-        return per_unique(uniques, part, np.int64, -1)
-
-    return build
+def _date_table(uniques: ObjArray) -> IntArray:
+    """Per distinct value ``[ordinal, yyyymmdd]`` (``-1`` for invalid dates), parsed once."""
+    out = np.full((len(uniques) + 1, 2), -1, dtype=np.int64)
+    for i, value in enumerate(uniques.tolist()):
+        d = parse_iso_date(value)
+        if d is not None:
+            out[i] = (d.toordinal(), d.year * 10000 + d.month * 100 + d.day)
+    return out
 
 
-_ordinal_table = _date_part(0)
-_year_table = _date_part(1)
-_month_table = _date_part(2)
-_day_table = _date_part(3)
+def _date_lookup(pairs: PairBatch, column: str, part: int) -> tuple[IntArray, IntArray]:
+    tl, tr = pairs.lookup(column, "date", _date_table)
+    return tl[:, part], tr[:, part]
 
 
 def _email_part(pairs: PairBatch, column: str, email_column: str, *, local: bool) -> BoolArray:
