@@ -986,6 +986,7 @@ class FellegiSunter:
     def _class_weights(self, prior: float) -> tuple[float, float | None]:
         """log2 prior odds of match vs unrelated, and of related vs unrelated (or ``None``)."""
         lam_r = self.related_prior_ if self._related_mask() is not None else 0.0
+        lam_r = min(lam_r, (1.0 - prior) * LAMBDA_MAX)  # a hand-set prior may leave less room
         if lam_r <= 0.0:
             return math.log2(prior / (1.0 - prior)), None
         lam_u = 1.0 - prior - lam_r
