@@ -41,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
+import itertools
 import math
 import os
 import re
@@ -50,6 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from crmresolve.io import load_table
 from crmresolve.normalize import normalize_column
@@ -148,7 +150,6 @@ _ASCII_SHAPE = str.maketrans(
         "\r": " ",
     }
 )
-_RUNS = re.compile(r"(.)\1+", re.DOTALL)
 _MAX_SHAPE = 30
 
 
@@ -174,7 +175,7 @@ def value_shape(value: str) -> str:
             else c
             for c in value
         )
-    text = _RUNS.sub(r"\1", text)
+    text = "".join(symbol for symbol, _ in itertools.groupby(text))  # collapse runs
     return text if len(text) <= _MAX_SHAPE else text[:_MAX_SHAPE] + "…"
 
 
@@ -549,38 +550,49 @@ def profile(
     country = field_map.get("country")
     country_values = table.columns[country[0]] if country else None
 
+    n = len(table)
     columns: list[ColumnProfile] = []
     normalized: dict[str, ObjArray] = {}
-    problems: list[list[str]] = [[] for _ in range(len(table))]
+    # Per validated column: the problem codes of every record (shared tuples, not copies).
+    problems: list[list[tuple[str, ...]]] = []
     for name in names:
         values = table.columns[name]
         role = role_of.get(name)
         kind = ROLE_KINDS.get(role) if role else None
-        present = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
-        counts = Counter(v for v in values if v is not None)
+        present = _present(values)
+        counts = Counter(values[present].tolist())
         shapes: Counter[str] = Counter()
-        for value, n in counts.items():
-            shapes[value_shape(value)] += n
+        for value, k in counts.items():
+            shapes[value_shape(value)] += k
         n_valid: int | None = None
         reasons: Counter[str] = Counter()
         if kind is not None:
-            col = normalize_column(values, kind, **_options(kind, country_values, today))
-            normalized[name] = col.values
-            n_valid = 0
-            for i in np.flatnonzero(present).tolist():
-                codes = col.reasons[i]
-                reasons.update(codes)
-                if col.values[i] is not None:
-                    n_valid += 1
-                problems[i].extend(c for c in codes if c not in INFO_CODES)
-            for i in np.flatnonzero(~present).tolist():
-                problems[i].append(f"{role}.missing")
+            if role == "updated_at":
+                col_values, col_reasons = _parse_timestamps(values, today)
+            else:
+                col = normalize_column(values, kind, **_options(kind, country_values, today))
+                col_values, col_reasons = col.values, col.reasons
+            normalized[name] = col_values
+            n_valid = int(_present(col_values[present]).sum())
+            # Count per distinct reason tuple: a column has few of them.
+            by_tuple = Counter(col_reasons[present].tolist())
+            for codes, k in by_tuple.items():
+                for code in codes:
+                    reasons[code] += k
+            kept = {t: tuple(c for c in t if c not in INFO_CODES) for t in by_tuple}
+            missing = (f"{role}.missing",)
+            problems.append(
+                [
+                    kept[t] if p else missing
+                    for t, p in zip(col_reasons.tolist(), present.tolist(), strict=True)
+                ]
+            )
         columns.append(
             ColumnProfile(
                 column=name,
                 role=role,
                 kind=kind,
-                n_records=len(table),
+                n_records=n,
                 n_present=int(present.sum()),
                 n_distinct=len(counts),
                 n_valid=n_valid,
@@ -603,11 +615,15 @@ def profile(
         fields_inferred=inferred,
         columns=columns,
         duplicates=_duplicates(table, field_map, normalized),
-        freshness=_freshness(table, field_map, today, now_text),
+        freshness=_freshness(table, field_map, normalized, today, now_text),
         worst_records=_worst(table, problems, worst),
         source=source,
         notes=notes,
     )
+
+
+def _present(values: ObjArray) -> npt.NDArray[np.bool_]:
+    return np.array([v is not None for v in values.tolist()], dtype=bool)
 
 
 def _now(now: dt.datetime | dt.date | None) -> tuple[dt.date, str]:
@@ -632,17 +648,16 @@ def _options(kind: str, country: ObjArray | None, today: dt.date) -> dict[str, A
     return opts
 
 
-def _shared(keys: list[tuple[int, Any]]) -> tuple[int, int]:
-    """(values held by ≥ 2 distinct records, records holding such a value)."""
-    holders: dict[Any, set[int]] = {}
-    for rec, key in keys:
-        holders.setdefault(key, set()).add(rec)
-    groups = 0
-    records: set[int] = set()
-    for recs in holders.values():
-        if len(recs) > 1:
-            groups += 1
-            records |= recs
+def _shared(keys: list[tuple[int, Any]], multi: bool) -> tuple[int, int]:
+    """(values held by ≥ 2 distinct records, records holding such a value).
+
+    ``keys`` are (record, value) pairs; with ``multi`` (several columns) one record may hold a
+    value twice, so pairs are made unique first.
+    """
+    pairs: Iterable[tuple[int, Any]] = set(keys) if multi else keys
+    counts = Counter(value for _, value in pairs)
+    groups = sum(1 for k in counts.values() if k > 1)
+    records = {rec for rec, value in pairs if counts[value] > 1}
     return groups, len(records)
 
 
@@ -685,8 +700,9 @@ def _duplicates(
 def _key_counts(
     key: str, cols: list[str], exact: list[tuple[int, Any]], norm: list[tuple[int, Any]]
 ) -> DuplicateKey:
-    eg, er = _shared(exact)
-    ng, nr = _shared(norm)
+    multi = key in ("email", "phone") and len(cols) > 1
+    eg, er = _shared(exact, multi)
+    ng, nr = _shared(norm, multi)
     with_key = len({i for i, _ in exact})
     return DuplicateKey(key, cols, with_key, eg, er, ng, nr)
 
@@ -694,27 +710,59 @@ def _key_counts(
 _ISO_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def _parse_timestamps(values: ObjArray, today: dt.date) -> tuple[ObjArray, ObjArray]:
+    """Last-modified values to ISO dates with reasons, like ``normalize_column(..., "date")``.
+
+    Timestamps are nearly all distinct, so the usual ISO form takes a fast path; anything else
+    goes through :func:`crmresolve.normalize.parse_date`.
+    """
+    from crmresolve.normalize import parse_date
+
+    cache: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+    out_values = np.empty(len(values), dtype=object)
+    out_reasons = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values.tolist()):
+        if v is None:
+            out_values[i], out_reasons[i] = None, ("date.empty",)
+            continue
+        hit = cache.get(v)
+        if hit is None:
+            text = v.strip()
+            try:
+                if not _ISO_PREFIX.match(text):
+                    raise ValueError
+                day = dt.date.fromisoformat(text[:10])
+                hit = (day.isoformat(), ("date.future",) if day > today else ())
+            except ValueError:
+                parsed = parse_date(text, today=today)
+                hit = (parsed.value, parsed.reasons)
+            cache[v] = hit
+        out_values[i], out_reasons[i] = hit
+    return out_values, out_reasons
+
+
 def _freshness(
-    table: Table, field_map: FieldMap, today: dt.date, now_text: str
+    table: Table,
+    field_map: FieldMap,
+    normalized: dict[str, ObjArray],
+    today: dt.date,
+    now_text: str,
 ) -> Freshness | None:
     cols = field_map.get("updated_at")
     if not cols:
         return None
     column = cols[0]
-    values = table.columns[column]
-    cache: dict[str, int | None] = {}
+    dates = normalized[column]
+    ordinal = today.toordinal()
+    cache: dict[str, int] = {}
     ages: list[int] = []
-    unparsed = 0
-    for v in values.tolist():
-        if v is None:
-            continue
-        if v not in cache:
-            cache[v] = _age_days(v, today)
-        age = cache[v]
-        if age is None:
-            unparsed += 1
-        else:
+    for iso in dates.tolist():
+        if iso is not None:
+            age = cache.get(iso)
+            if age is None:
+                age = cache[iso] = ordinal - dt.date.fromisoformat(iso).toordinal()
             ages.append(age)
+    n_present = int(_present(table.columns[column]).sum())
     arr = np.array(ages, dtype=np.int64)
     future = int((arr < 0).sum())
     past = arr[arr >= 0]
@@ -727,7 +775,7 @@ def _freshness(
         column=column,
         now=now_text,
         n_parsed=len(ages),
-        n_unparsed=unparsed,
+        n_unparsed=n_present - len(ages),
         n_future=future,
         min_days=int(arr.min()) if len(arr) else None,
         median_days=float(np.median(arr)) if len(arr) else None,
@@ -736,28 +784,17 @@ def _freshness(
     )
 
 
-def _age_days(value: str, today: dt.date) -> int | None:
-    text = value.strip()
-    if _ISO_PREFIX.match(text):
-        # Fast path for the usual ISO timestamps; the date as written (no time-zone shift).
-        try:
-            return (today - dt.date.fromisoformat(text[:10])).days
-        except ValueError:
-            return None
-    from crmresolve.normalize import normalize_date
-
-    iso = normalize_date(text, today=today)
-    return None if iso is None else (today - dt.date.fromisoformat(iso)).days
-
-
-def _worst(table: Table, problems: list[list[str]], limit: int) -> list[WorstRecord]:
-    if limit <= 0:
+def _worst(table: Table, problems: list[list[tuple[str, ...]]], limit: int) -> list[WorstRecord]:
+    n = len(table)
+    if limit <= 0 or not problems or not n:
         return []
-    counts = np.fromiter((len(p) for p in problems), dtype=np.int64, count=len(problems))
-    if not counts.any():
-        return []
+    counts = np.zeros(n, dtype=np.int64)
+    for column in problems:
+        counts += np.fromiter(map(len, column), dtype=np.int64, count=n)
     # Most problems first; ties keep table order (stable sort) so the output is deterministic.
     order = np.argsort(-counts, kind="stable")[:limit]
     return [
-        WorstRecord(str(table.ids[i]), sorted(problems[i])) for i in order.tolist() if counts[i]
+        WorstRecord(str(table.ids[i]), sorted(code for column in problems for code in column[i]))
+        for i in order.tolist()
+        if counts[i]
     ]
