@@ -42,6 +42,7 @@ from crmresolve.features import Features, build_features
 from crmresolve.io import load_table
 from crmresolve.roles import FieldMap, validate_field_map
 from crmresolve.score import FellegiSunter
+from crmresolve.survive import GoldenRecords, RuleSet, build_golden_records
 from crmresolve.table import ObjArray, Table
 
 __all__ = ["PairScores", "Resolution", "Resolver", "dedupe", "link"]
@@ -97,7 +98,7 @@ class Resolution:
     model: FellegiSunter
     blocking_rules: list[BlockingRule]
     threshold: float
-    golden: Any = None
+    golden: GoldenRecords | None = None
     link_sources: ObjArray | None = None
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -151,6 +152,10 @@ class Resolver:
         max_cluster_size: clusters are split above this size.
         seed: random seed (u sampling); same input and seed give the same clusters.
         u_sample_size: random pairs sampled to estimate u.
+        survivorship: golden-record rules (a :class:`~crmresolve.survive.RuleSet`, e.g. from
+            :func:`~crmresolve.survive.load_rules`, or column → rule chain); default per role.
+        source_priority: source systems ranked best first, for the source-priority rule.
+        golden: build golden records (``False`` skips survivorship, e.g. for pair scoring).
     """
 
     def __init__(
@@ -166,6 +171,9 @@ class Resolver:
         max_cluster_size: int = 100,
         seed: int = 0,
         u_sample_size: int = 1_000_000,
+        survivorship: RuleSet | Mapping[str, Any] | None = None,
+        source_priority: Sequence[str] | None = None,
+        golden: bool = True,
     ) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError("threshold must be within [0, 1]")
@@ -179,6 +187,9 @@ class Resolver:
         self.max_cluster_size = max_cluster_size
         self.seed = seed
         self.u_sample_size = u_sample_size
+        self.survivorship = survivorship
+        self.source_priority = list(source_priority) if source_priority else None
+        self.golden = golden
         self.model_: FellegiSunter | None = None
         self.blocking_rules_: list[BlockingRule] | None = None
 
@@ -287,7 +298,18 @@ class Resolver:
             cannot_link=cannot_link,
             max_cluster_size=self.max_cluster_size,
         )
+        golden = None
+        if self.golden:
+            golden = build_golden_records(
+                table,
+                clustering,
+                field_map=self.fields,
+                rules=self.survivorship,
+                source_priority=self.source_priority,
+                validity=feats.valid,
+            )
         return Resolution(
+            golden=golden,
             table=table,
             fields={k: list(v) for k, v in self.fields.items()},
             features=feats,
