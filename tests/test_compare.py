@@ -546,11 +546,22 @@ def all_comparisons() -> list[Comparison]:
 
 
 @contextmanager
-def stressed_paths() -> Iterator[None]:
-    """Force the rarely-taken vectorised branches on tiny inputs."""
+def stressed_paths(mode: str) -> Iterator[None]:
+    """Force the rarely-taken vectorised branches on tiny inputs.
+
+    ``dense``: whole-comparison dedup through the direct-address table; ``sort``: through
+    sorting; both also deduplicate inside every metric and send wide values to rapidfuzz.
+    """
+    if mode == "plain":
+        yield
+        return
+    dense = mode == "dense"
     with (
         mock.patch.object(_batch, "_DEDUP_MIN_PAIRS", 0),
         mock.patch.object(_batch, "_DEDUP_MAX_SINGLETON_SHARE", 2.0),
+        mock.patch.object(_batch, "_DISTINCT_MAX_SHARE", 2.0),
+        mock.patch.object(_batch, "_DISTINCT_MAX_SINGLETON_SHARE", 2.0),
+        mock.patch.object(_batch, "_DENSE_MAX", 1 << 22 if dense else 0),
         mock.patch.object(_batch, "_EDIT1_MAX_WIDTH", 11),
         mock.patch.object(_batch, "_EDIT1_BLOCK", 3),
     ):
@@ -561,15 +572,12 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 
 @SETTINGS
-@given(features_and_pairs(), st.booleans())
-def test_vectorised_equals_naive_reference(data, stress: bool) -> None:
+@given(features_and_pairs(), st.sampled_from(["plain", "dense", "sort"]))
+def test_vectorised_equals_naive_reference(data, mode: str) -> None:
     f, left, right = data
     comps = all_comparisons()
-    if stress:
-        with stressed_paths():
-            got = compute_gamma(f, left, right, comps, chunk_size=7)
-    else:
-        got = compute_gamma(f, left, right, comps)
+    with stressed_paths(mode):
+        got = compute_gamma(f, left, right, comps, chunk_size=7 if mode == "sort" else 4096)
     assert got.shape == (len(left), len(comps))
     for j, c in enumerate(comps):
         assert got[:, j].tolist() == ref_gamma(c, f, left, right), c.name

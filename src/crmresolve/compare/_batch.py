@@ -309,10 +309,9 @@ class PairBatch:
         if self.n < _DEDUP_MIN_PAIRS:
             return None
         joint, count, rep = self.cache.joint(columns)
-        jl, jr = joint[self.left], joint[self.right]
-        key = np.minimum(jl, jr) * count + np.maximum(jl, jr)
         if count * count <= _DENSE_MAX:
             # Few combinations possible: a direct-address table beats sorting by far.
+            key = _pair_key(joint[self.left], joint[self.right], count)
             seen = np.zeros(count * count, dtype=bool)
             seen[key] = True
             keys = np.flatnonzero(seen)
@@ -321,10 +320,13 @@ class PairBatch:
             slot = np.empty(count * count, dtype=np.int64)
             slot[keys] = np.arange(keys.size, dtype=np.int64)
             inverse = slot[key]
-        elif _worth_deduplicating(key, _DISTINCT_MAX_SINGLETON_SHARE):
-            keys, inverse = _unique_inverse(key)
         else:
-            return None
+            # Decide on a spread sample before touching every pair.
+            step = max(1, self.n // _DEDUP_SAMPLE)
+            sample = _pair_key(joint[self.left[::step]], joint[self.right[::step]], count)
+            if not _mostly_repeated(sample, _DISTINCT_MAX_SINGLETON_SHARE):
+                return None
+            keys, inverse = _unique_inverse(_pair_key(joint[self.left], joint[self.right], count))
         sub = PairBatch(self.cache, rep[keys // count], rep[keys % count], workers=self.workers)
         return sub, inverse
 
@@ -402,6 +404,13 @@ class PairBatch:
             entry = _MetricEntry(root.n, floor)
             root._metrics[key] = entry
         done = entry.done
+        if self._pos is None and not done.any():
+            rl, rr = self.codes(column)
+            entry.values = _metric_on_codes(
+                self.cache, column, rl, rr, name, cutoff, entry.floor, self.workers
+            )
+            done[:] = True
+            return entry.values
         need = np.flatnonzero(~done) if self._pos is None else self._pos[~done[self._pos]]
         if need.size:
             rl, rr = root.codes(column)
@@ -424,23 +433,25 @@ class PairBatch:
         t = self.cache.derived(column, "edit1", _edit_tables)
         cl, cr = self.codes(column)
         out = np.zeros(self.n, dtype=bool)
-        la, lb = t.lengths[cl], t.lengths[cr]
-        longest = np.maximum(la, lb)
+        # Two gathers of one packed word per value instead of one per attribute.
+        ml, mr = t.meta[cl], t.meta[cr]
+        x = ml ^ mr
+        la, lb = ml & _LEN_MASK, mr & _LEN_MASK
         cand = (cl >= 0) & (cr >= 0) & (np.abs(la - lb) <= 1)
-        cand &= (t.first[cl] == t.first[cr]) | (t.last[cl] == t.last[cr]) | (longest <= 1)
+        cand &= ((x & _FIRST_MASK) == 0) | ((x & _LAST_MASK) == 0) | ((la | lb) <= 1)
         idx = np.flatnonzero(cand)
         if not idx.size:
             return out
         a, b = cl[idx], cr[idx]
-        wide = t.wide[a] | t.wide[b]
+        wide = ((ml[idx] | mr[idx]) & _WIDE_BIT) != 0
         if wide.any():
             slow = idx[wide]
             out[slow] = self.subset(slow).metric(column, "levenshtein", 1) <= 1
-            idx, a, b = idx[~wide], a[~wide], b[~wide]
-        same = t.lengths[a] == t.lengths[b]
+            keep = ~wide
+            idx, a, b = idx[keep], a[keep], b[keep]
         if t.packed is not None:
-            hit = _differing_bytes(t.packed, a[same], b[same]) <= 1
-            out[idx[same]] = hit
+            same = (x[idx] & _LEN_MASK) == 0
+            out[idx[same]] = _differing_bytes(t.packed, a[same], b[same]) <= 1
             idx, a, b = idx[~same], a[~same], b[~same]
         for start in range(0, idx.size, _EDIT1_BLOCK):
             sl = slice(start, start + _EDIT1_BLOCK)
@@ -494,12 +505,16 @@ def _lengths(uniques: ObjArray) -> IntArray:
 
 class _EditTables(NamedTuple):
     lengths: IntArray
-    first: IntArray  # code point of the first character, -1 if none
-    last: IntArray
-    wide: BoolArray  # longer than _EDIT1_MAX_WIDTH: handled by rapidfuzz
+    meta: IntArray  # length | wide flag | first code point | last code point, packed
     lefts: npt.NDArray[Any]  # left-aligned code points, zero padded
     rights: npt.NDArray[Any]  # right-aligned code points
-    packed: npt.NDArray[np.uint64] | None  # lefts as 8-byte words when every code point < 256
+    packed: npt.NDArray[np.uint64] | None  # varying byte positions of lefts as 8-byte words
+
+
+_LEN_MASK: Final = (1 << 16) - 1
+_WIDE_BIT: Final = 1 << 16
+_FIRST_MASK: Final = ((1 << 21) - 1) << 17
+_LAST_MASK: Final = ((1 << 21) - 1) << 38
 
 
 def _edit_tables(uniques: ObjArray) -> _EditTables:
@@ -513,11 +528,13 @@ def _edit_tables(uniques: ObjArray) -> _EditTables:
     top = int(cps.max(initial=0))
     # Narrow integers move less memory in the per-pair gathers.
     small = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.uint32
-    first = np.full(len(lens), -1, dtype=np.int64)
-    last = np.full(len(lens), -1, dtype=np.int64)
+    first = np.zeros(len(lens), dtype=np.int64)
+    last = np.zeros(len(lens), dtype=np.int64)
     nonempty = np.flatnonzero(lens > 0)
-    first[nonempty] = cps[starts[nonempty]]
-    last[nonempty] = cps[starts[nonempty] + lens[nonempty] - 1]
+    first[nonempty] = cps[starts[nonempty]].astype(np.int64) + 1
+    last[nonempty] = cps[starts[nonempty] + lens[nonempty] - 1].astype(np.int64) + 1
+    meta = np.minimum(lens, _LEN_MASK) | (wide.astype(np.int64) << 16) | (first << 17)
+    meta |= last << 38
     col = np.arange(cps.size, dtype=np.int64) - starts[rows]
     narrow = ~wide[rows]
     rows, col, cps = rows[narrow], col[narrow], cps[narrow]
@@ -529,11 +546,15 @@ def _edit_tables(uniques: ObjArray) -> _EditTables:
     right.reshape(-1)[cell + width - lens[rows]] = cps
     packed = None
     if small is np.uint8:
-        words = -(-width // 8)
+        # Positions holding the same byte in every value (the dashes of ISO dates, a leading
+        # "+") never differ between equal-length values: leave them out of the words.
+        varying = left[:-1] != left[:1] if len(lens) > 1 else left[:0]
+        keep = np.flatnonzero(varying.any(axis=0)) if varying.size else np.arange(0)
+        words = max(-(-keep.size // 8), 1)
         padded = np.zeros((len(lens), words * 8), dtype=np.uint8)
-        padded[:, :width] = left
+        padded[:, : keep.size] = left[:, keep]
         packed = padded.view(np.uint64)
-    return _EditTables(lengths, first, last, wide, left, right, packed)
+    return _EditTables(lengths, meta, left, right.astype(small), packed)
 
 
 def _jaccard(a: str, b: str) -> float:
@@ -600,18 +621,28 @@ def _unique_inverse(key: IntArray) -> tuple[IntArray, IntArray]:
     return ordered[first], inverse
 
 
-def _worth_deduplicating(key: IntArray, max_share: float = _DEDUP_MAX_SINGLETON_SHARE) -> bool:
-    """Estimate from a spread sample whether distinct combinations are clearly fewer than pairs.
+def _pair_key(jl: IntArray, jr: IntArray, count: int) -> IntArray:
+    """One int64 per unordered pair of codes below ``count``."""
+    key: IntArray = np.minimum(jl, jr).astype(np.int64) * count + np.maximum(jl, jr)
+    return key
+
+
+def _mostly_repeated(sample: IntArray, max_share: float | None = None) -> bool:
+    """Whether a spread sample of keys suggests distinct keys are clearly fewer than keys.
 
     The share of sample keys seen exactly once over-estimates the share of distinct keys in
     the whole array (Good-Turing), so this errs on the side of not sorting.
     """
-    if key.size < _DEDUP_MIN_PAIRS:
-        return False
-    sample = key[:: max(1, key.size // _DEDUP_SAMPLE)]
+    share = _DEDUP_MAX_SINGLETON_SHARE if max_share is None else max_share
     _, counts = np.unique(sample, return_counts=True)
     singletons = int(np.count_nonzero(counts == 1))
-    return singletons < max_share * sample.size
+    return singletons < share * sample.size
+
+
+def _worth_deduplicating(key: IntArray) -> bool:
+    if key.size < _DEDUP_MIN_PAIRS:
+        return False
+    return _mostly_repeated(key[:: max(1, key.size // _DEDUP_SAMPLE)])
 
 
 def _flat_code_points(uniques: ObjArray) -> tuple[npt.NDArray[np.uint32], IntArray]:
@@ -656,16 +687,15 @@ def _popcount(x: npt.NDArray[np.uint64]) -> IntArray:
     return ((x * _BYTE_LOW_BITS) >> np.uint64(56)).astype(np.int64)
 
 
-def _jaro_winkler_bound(common: IntArray, la: IntArray, lb: IntArray) -> FloatArray:
-    """Jaro-Winkler upper bound given at most ``common`` matching characters.
+def _may_reach(common: IntArray, la: IntArray, lb: IntArray, floor: float) -> BoolArray:
+    """Whether Jaro-Winkler can reach ``floor`` with at most ``common`` matching characters.
 
     ``jaro <= (c/|a| + c/|b| + 1) / 3`` and the Winkler prefix bonus adds at most
-    ``4 * 0.1 * (1 - jaro)``. Empty values are never ruled out.
+    ``4 * 0.1 * (1 - jaro)``, so ``JW <= 0.6 * jaro + 0.4``; ``JW >= f`` then needs
+    ``c * (|a| + |b|) >= (5f - 3) * |a| * |b|``, free of divisions. Empty values pass.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        jaro = np.minimum((common / la + common / lb + 1.0) / 3.0, 1.0)
-    jaro = np.where(common > 0, jaro, 0.0)
-    out: FloatArray = np.where((la == 0) | (lb == 0), 1.0, jaro + 0.4 * (1.0 - jaro))
+    k = 5.0 * (floor - _SLACK) - 3.0
+    out: BoolArray = common * (la + lb) >= k * (la * lb)
     return out
 
 
@@ -680,7 +710,7 @@ def _jaro_winkler_candidates(
     # A character whose bucket the other side lacks cannot match: with only character sets,
     # each such bucket rules out at least one character.
     common = np.minimum(la - _popcount(sa & ~sb), lb - _popcount(sb & ~sa))
-    keep = _jaro_winkler_bound(common, la, lb) >= floor - _SLACK
+    keep = _may_reach(common, la, lb, floor)
     idx = np.flatnonzero(keep)
     if idx.size:
         bags = cache.derived(column, "bag", _bags)
@@ -688,7 +718,7 @@ def _jaro_winkler_candidates(
             part = idx[start : start + _EDIT1_BLOCK]
             pa, pb = a[part], b[part]
             common = np.minimum(bags[pa], bags[pb]).sum(axis=1, dtype=np.int64)
-            keep[part] = _jaro_winkler_bound(common, la[part], lb[part]) >= floor - _SLACK
+            keep[part] = _may_reach(common, la[part], lb[part], floor)
     return keep
 
 

@@ -34,6 +34,7 @@ from typing import Any, Final, cast
 
 import jellyfish
 import numpy as np
+import numpy.typing as npt
 
 from crmresolve.compare._batch import (
     BoolArray,
@@ -490,7 +491,7 @@ class DateWithin(Level):
         return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
-        ol, orr = _date_lookup(pairs, self.column, 0)
+        ol, orr = _date_lookup(pairs, self.column, _ORDINAL)
         out: BoolArray = (ol >= 0) & (orr >= 0) & (np.abs(ol - orr) <= self.days)
         return out
 
@@ -512,12 +513,10 @@ class DayMonthTransposed(Level):
         return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
-        al, ar = _date_lookup(pairs, self.column, 1)
-        # yyyymmdd: same year, month of one is the day of the other and vice versa.
-        ml, mr = (al // 100) % 100, (ar // 100) % 100
-        dl, dr = al % 100, ar % 100
-        out: BoolArray = (al > 0) & (al // 10000 == ar // 10000) & (ml == dr) & (dl == mr)
-        out &= ml != mr
+        al, ar = _date_lookup(pairs, self.column, _YMD)
+        _, sr = _date_lookup(pairs, self.column, _DMY)
+        # One date read with day and month swapped is the other (and they differ).
+        out: BoolArray = (al == sr) & (al != ar) & (al > 0)
         return out
 
     def label(self, primary: str | None = None) -> str:
@@ -538,8 +537,8 @@ class YearMonthMatch(Level):
         return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
-        al, ar = _date_lookup(pairs, self.column, 1)
-        out: BoolArray = (al > 0) & (al // 100 == ar // 100)
+        al, ar = _date_lookup(pairs, self.column, _YM)
+        out: BoolArray = (al == ar) & (al > 0)
         return out
 
     def label(self, primary: str | None = None) -> str:
@@ -754,19 +753,29 @@ def _first_char_table(uniques: ObjArray) -> IntArray:
     return per_unique(uniques, lambda u: ord(u[0]) if u else -1, np.int64, -1)
 
 
-def _date_table(uniques: ObjArray) -> IntArray:
-    """Per distinct value ``[ordinal, yyyymmdd]`` (``-1`` for invalid dates), parsed once."""
-    out = np.full((len(uniques) + 1, 2), -1, dtype=np.int64)
+def _date_table(uniques: ObjArray) -> npt.NDArray[np.int32]:
+    """Per distinct value (columns; ``-1`` = not a valid date), parsed once:
+
+    ``ordinal`` day number, ``ymd`` = yyyymmdd, ``dmy`` = yyyyddmm (the day/month-swapped
+    reading, valid only when the day could be a month), ``ym`` = yyyymm.
+    """
+    out = np.full((4, len(uniques) + 1), -1, dtype=np.int32)
     for i, value in enumerate(uniques.tolist()):
         d = parse_iso_date(value)
         if d is not None:
-            out[i] = (d.toordinal(), d.year * 10000 + d.month * 100 + d.day)
+            ymd = d.year * 10000 + d.month * 100 + d.day
+            swapped = d.year * 10000 + d.day * 100 + d.month if d.day <= 12 else -2
+            out[:, i] = (d.toordinal(), ymd, swapped, ymd // 100)
     return out
 
 
-def _date_lookup(pairs: PairBatch, column: str, part: int) -> tuple[IntArray, IntArray]:
-    tl, tr = pairs.lookup(column, "date", _date_table)
-    return tl[:, part], tr[:, part]
+_ORDINAL, _YMD, _DMY, _YM = range(4)
+
+
+def _date_lookup(pairs: PairBatch, column: str, part: int) -> tuple[CodeArray, CodeArray]:
+    table = pairs.cache.derived(column, "date", _date_table)[part]
+    cl, cr = pairs.codes(column)
+    return table[cl], table[cr]
 
 
 def _email_part(pairs: PairBatch, column: str, email_column: str, *, local: bool) -> BoolArray:
