@@ -24,8 +24,6 @@ from crmresolve.cluster._conflicts import (
 )
 from crmresolve.cluster._graph import boruvka
 
-OBJ = object
-
 
 def obj(values: list[str | None]) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
@@ -57,6 +55,9 @@ def test_names_compatible_rules() -> None:
     assert not names_compatible(("daniel", None), ("daniela", None))
     assert not names_compatible(("j", None), ("m", None))
     assert not names_compatible(("jon", None), ("jan", None))  # too short for typo tolerance
+    # "Wilson, Felix" typed into the first-name field: order swapped, not a different person.
+    assert names_compatible(("wilson", None, "wilson"), ("felix", None, "wilson"))
+    assert not names_compatible(("john", None, "smith"), ("mary", None, "smith"))
 
 
 def test_dob_rules() -> None:
@@ -206,6 +207,9 @@ def test_strong_evidence_lifts_dob_conflict_only_with_shared_email() -> None:
     assert cluster_pairs(2, ["a", "b"], [0], [1], [0.995], features=apart).n_clusters == 2
     # Below the strong-evidence probability the conflict wins even with the shared e-mail.
     assert cluster_pairs(2, ["a", "b"], [0], [1], [0.95], features=shared).n_clusters == 2
+    # A family e-mail shared by two relatives does not lift it either.
+    family = {**shared, "given_name": obj(["john", "mary"])}
+    assert cluster_pairs(2, ["a", "b"], [0], [1], [0.999], features=family).n_clusters == 2
 
 
 def test_shared_email_exempts_first_name_conflict() -> None:
@@ -396,12 +400,14 @@ def test_no_cluster_holds_a_conflict(g: dict[str, object]) -> None:
                     continue
                 shared = emails[i] is not None and emails[i] == emails[j]
                 gi, gj = given_names[i], given_names[j]
+                canon = {"bob": "robert"}
                 if gi and gj and not shared:
-                    canon = {"bob": "robert"}
                     assert names_compatible((gi, canon.get(gi)), (gj, canon.get(gj)))
                 di, dj = dobs[i], dobs[j]
                 if di and dj and not dob_compatible(di, dj):
                     assert shared and pair_prob.get((i, j), 0.0) >= 0.99
+                    if gi and gj:
+                        assert names_compatible((gi, canon.get(gi)), (gj, canon.get(gj)))
 
 
 @settings(max_examples=100, deadline=None)
@@ -484,6 +490,7 @@ def test_clustering_helpers() -> None:
         "cluster_size": 1,
         "cluster_confidence": 1.0,
     }
+    pytest.importorskip("pandas")
     df = c.to_pandas()
     assert list(df.columns) == ["record_id", "cluster_id", "cluster_size", "cluster_confidence"]
     assert c.record_cluster_ids.tolist() == [

@@ -352,6 +352,10 @@ def test_mismatched_clustering_is_rejected() -> None:
 
 def test_pandas_and_table_views() -> None:
     g = one_cluster(table(ROWS), field_map={"email": ["Email"]})
+    assert g.to_table().ids.tolist() == g.cluster_ids.tolist()
+    assert g.to_records()[0]["member_count"] == 3
+    assert g.lineage.for_cluster(g.cluster_ids[0])
+    pytest.importorskip("pandas")
     df = g.to_pandas()
     assert df.loc[0, "member_count"] == 3 and df.loc[0, "members"] == "r1|r2|r3"
     ldf = g.lineage.to_pandas()

@@ -28,7 +28,8 @@ Conflicts (a cluster never holds such a pair unless a reviewer must-linked it):
   partial date prefixing the other; with ``dob_typo_tolerant``, one digit changed, adjacent
   digits swapped or day/month swapped). Placeholder dates (1900-01-01, ...) never conflict.
   Lifted only by *strong direct evidence*: a direct edge ``>= strong_evidence`` **and** a shared
-  e-mail or identifier — a high score from household evidence alone does not lift it.
+  e-mail or identifier **and** compatible first names — a high score from household evidence
+  (even a shared family e-mail between two relatives) does not lift it.
 * ``conflicting_first_name`` — both first names known and not compatible (same name or
   nickname-canonical form, initial vs. a name starting with it, same first token, or a
   one-keystroke typo that is not a gendered ending like maria/mario), **and** the pair shares

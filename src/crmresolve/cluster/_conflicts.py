@@ -124,11 +124,17 @@ def _typo_variant(a: str, b: str) -> bool:
     return not (a[:-1] == b[:-1] or a == b[:-1] or b == a[:-1])
 
 
-def names_compatible(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
-    """Could two normalized first names (``(given_name, canonical)``) name one person?
+NameTuple = tuple[str, str | None] | tuple[str, str | None, str | None]
 
+
+def names_compatible(a: NameTuple, b: NameTuple) -> bool:
+    """Could two normalized first names name one person?
+
+    Each side is ``(given_name, canonical)`` or ``(given_name, canonical, surname)``.
     Compatible: same name or same nickname-canonical form; an initial and a name starting with
-    it; the same first token of a compound name; a one-keystroke typo (see ``_typo_variant``).
+    it; the same first token of a compound name; a one-keystroke typo (see ``_typo_variant``);
+    or, with surnames, a name entered in swapped order (one side's given name is the other's
+    surname, as in a first-name field holding "Wilson, Felix").
 
     >>> names_compatible(("bob", "robert"), ("robert", "robert"))
     True
@@ -136,9 +142,11 @@ def names_compatible(a: tuple[str, str | None], b: tuple[str, str | None]) -> bo
     (True, False)
     >>> names_compatible(("maria", None), ("mario", None))
     False
+    >>> names_compatible(("wilson", None, "wilson"), ("felix", None, "wilson"))
+    True
     """
-    ga, ca = a
-    gb, cb = b
+    ga, ca = a[0], a[1]
+    gb, cb = b[0], b[1]
     if ga == gb or (ca is not None and ca == cb):
         return True
     ka, kb = ca or ga, cb or gb
@@ -152,6 +160,10 @@ def names_compatible(a: tuple[str, str | None], b: tuple[str, str | None]) -> bo
         return other[0].startswith(letter) or other[1].startswith(letter)
     ta, tb = ga.split(), gb.split()
     if ta and tb and ta[0] == tb[0]:
+        return True
+    sa = a[2] if len(a) > 2 else None
+    sb = b[2] if len(b) > 2 else None
+    if (sb is not None and ta and ta[0] == sb) or (sa is not None and tb and tb[0] == sa):
         return True
     return _typo_variant(ga, gb) or ((ka != ga or kb != gb) and _typo_variant(ka, kb))
 
@@ -174,6 +186,15 @@ def _codes(values: Sequence[Hashable | None]) -> tuple[IntArray, list[Hashable]]
     return codes, list(index)
 
 
+def _dense(codes: IntArray) -> IntArray:
+    """Renumber non-negative codes densely (0..k-1), keeping -1."""
+    uniq, inv = np.unique(codes, return_inverse=True)
+    inv = inv.reshape(-1).astype(np.int64)
+    offset = int((uniq < 0).sum())
+    out: IntArray = np.where(codes >= 0, inv - offset, -1)
+    return out
+
+
 def _clean(value: object) -> str | None:
     if not isinstance(value, str):
         return None
@@ -188,7 +209,7 @@ class RecordAttributes:
     dob: IntArray
     dob_values: list[str]
     name: IntArray
-    name_values: list[tuple[str, str | None]]
+    name_values: list[tuple[str, str | None, str | None]]
     name_key: IntArray
     identifier: IntArray
     email: IntArray
@@ -249,20 +270,29 @@ class RecordAttributes:
         if given is None:
             name, name_values, name_key = missing, [], missing
         else:
-            # Names are (given, canonical) code pairs; combine the two codes into one.
-            canon_codes = canon if canon is not None else np.full(given.size, -1, dtype=np.int64)
-            combined = np.where(given >= 0, given * (len(c_vals) + 1) + canon_codes + 1, -1)
-            uniq, inv = np.unique(combined, return_inverse=True)
-            inv = inv.reshape(-1)
-            has = uniq >= 0
-            codes = np.where(combined >= 0, inv - int((~has).sum()), -1)
+            # Names are (given, canonical, surname) code triples combined into one code.
+            none = np.full(given.size, -1, dtype=np.int64)
+            canon_codes = canon if canon is not None else none
+            sur = col("surname")
+            sur_codes = sur if sur is not None else none
+            s_vals = values.get("surname", [])
+            step = _dense(np.where(given >= 0, given * (len(c_vals) + 1) + canon_codes + 1, -1))
+            combined = np.where(step >= 0, step * (len(s_vals) + 1) + sur_codes + 1, -1)
+            codes = _dense(combined)
             name = full(codes)
-            g_idx, c_idx = np.divmod(uniq[has], len(c_vals) + 1)
+            n_names = int(codes.max()) + 1 if codes.size else 0
+            first = np.full(n_names, -1, dtype=np.int64)
+            has = np.flatnonzero(codes >= 0)
+            first[codes[has][::-1]] = has[::-1]  # one record holding each name triple
             name_values = [
-                (str(g_vals[g]), None if c == 0 else str(c_vals[c - 1]))
-                for g, c in zip(g_idx.tolist(), c_idx.tolist(), strict=True)
+                (
+                    str(g_vals[given[r]]),
+                    None if canon_codes[r] < 0 else str(c_vals[canon_codes[r]]),
+                    None if sur_codes[r] < 0 else str(s_vals[sur_codes[r]]),
+                )
+                for r in first.tolist()
             ]
-            keys = [c or g for g, c in name_values]
+            keys = [n[1] or n[0] for n in name_values]
             key_codes, _ = _codes(keys)
             lookup = np.append(key_codes, -1)
             name_key = full(lookup[codes])
@@ -321,11 +351,12 @@ class ComponentConflicts:
 
     ``dob``/``name``/``ident``/``email`` are the attribute codes of the component's records
     (local index = list position). ``overrides`` are local pairs ``(i, j)``, ``i < j``, with
-    *strong direct evidence*: a direct edge with probability ``>= strong_evidence`` **and** a
-    shared e-mail or identifier. Strong direct evidence lifts a date-of-birth conflict (a
-    typo'd birth date on an otherwise identical customer) but nothing else: household evidence
-    (surname, address, phone) can score high, so a high probability alone never overrides a
-    conflict. ``cannot`` are local reviewer cannot-link pairs ``(i, j)``, ``i < j``.
+    *strong direct evidence*: a direct edge with probability ``>= strong_evidence``, a shared
+    e-mail or identifier, and compatible first names. Strong direct evidence lifts a
+    date-of-birth conflict (a typo'd birth date on an otherwise identical customer) but nothing
+    else: household evidence (surname, address, phone, even a family e-mail) can score high, so
+    a high probability alone never overrides a conflict. ``cannot`` are local reviewer
+    cannot-link pairs ``(i, j)``, ``i < j``.
     """
 
     def __init__(

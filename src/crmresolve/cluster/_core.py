@@ -187,8 +187,9 @@ class Clusterer:
 
     * ``threshold`` — edges with ``probability >= threshold`` enter the match graph.
     * ``max_cluster_size`` — no merge may produce a larger cluster (reviewer must-links may).
-    * ``strong_evidence`` — a direct edge at least this probable **and** a shared e-mail or
-      identifier lifts a date-of-birth conflict for that pair; nothing else is lifted by a score.
+    * ``strong_evidence`` — a direct edge at least this probable, **plus** a shared e-mail or
+      identifier and compatible first names, lifts a date-of-birth conflict for that pair;
+      nothing else is lifted by a score.
     * ``weak_bridge`` — a bridge edge below this probability that joins two dense groups (each
       ``>= bridge_min_side`` records with at least as many internal edges as records, i.e. not
       a mere chain) is cut; ``None`` disables bridge cutting.
@@ -402,7 +403,11 @@ class Clusterer:
                 next_label += 1
                 continue
             overrides = {
-                (min(l_loc[x], h_loc[x]), max(l_loc[x], h_loc[x])) for x in edges if strong_l[x]
+                (min(l_loc[x], h_loc[x]), max(l_loc[x], h_loc[x]))
+                for x in edges
+                if strong_l[x]
+                # A family e-mail must not lift the birth-date conflict of two relatives.
+                and memo.name_ok(int(attrs.name[lo[x]]), int(attrs.name[hi[x]]))
             }
             cc = ComponentConflicts(
                 memo,

@@ -96,7 +96,7 @@ def format_score(value: str, role: str | None = None) -> int:
 
 
 _SLASH = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-_YMD_SLASH = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_YMD = re.compile(r"^(\d{4})[/-](\d{1,2})[/-](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _EPOCH = re.compile(r"^\d{9,13}(?:\.\d+)?$")
 
 
@@ -122,7 +122,7 @@ def parse_timestamp(value: str) -> float | None:
         dt = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         parts: tuple[int, int, int] | None = None
-        m = _YMD_SLASH.match(text)
+        m = _YMD.match(text)
         if m:
             parts = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
         else:
