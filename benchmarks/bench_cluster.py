@@ -1,11 +1,13 @@
 """Speed of clustering and survivorship on synthetic CRM-like data.
 
-Run: ``python benchmarks/bench_cluster.py [--records 500000] [--pairs 1000000]``.
+Run: ``python benchmarks/bench_cluster.py [--records 500000] [--pairs 1000000] [--stress]``.
 
-The generator makes entities with 1-6 records each (typos in names, missing values), groups
-some entities into households (shared surname, street and phone, different first names and
-birth dates), and scores pairs: true pairs mostly high, household pairs often above the
-threshold (the chaining risk), random pairs low. Prints timings and cluster statistics.
+The generator makes entities with 1-6 records each (missing values, nickname variants), puts
+some entities into households (shared surname and street, different first names and birth
+dates) and scores pairs: true pairs mostly high, household pairs sometimes above the
+threshold (the chaining risk), random pairs low. ``--stress`` puts most entities into
+households whose pairs usually pass the threshold (a badly fitted model). Prints wall and CPU
+time (CPU is the stabler number on a shared machine) and cluster statistics.
 """
 
 from __future__ import annotations

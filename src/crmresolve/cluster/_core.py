@@ -185,15 +185,16 @@ class Clusterer:
     """Configuration of the clustering step (sklearn style: settings here, data in
     :meth:`cluster`).
 
-    * ``threshold`` — edges with ``probability >= threshold`` enter the match graph.
-    * ``max_cluster_size`` — no merge may produce a larger cluster (reviewer must-links may).
-    * ``strong_evidence`` — a direct edge at least this probable, **plus** a shared e-mail or
-      identifier and compatible first names, lifts a date-of-birth conflict for that pair;
-      nothing else is lifted by a score.
-    * ``weak_bridge`` — a bridge edge below this probability that joins two dense groups (each
-      ``>= bridge_min_side`` records with at least as many internal edges as records, i.e. not
-      a mere chain) is cut; ``None`` disables bridge cutting.
-    * ``dob_typo_tolerant`` — one-keystroke variants of a birth date do not conflict.
+    * ``threshold`` (0.5) — edges with ``probability >= threshold`` enter the match graph.
+    * ``max_cluster_size`` (100) — no merge may produce a larger cluster (reviewer must-links
+      may: they always win).
+    * ``strong_evidence`` (0.99) — a direct edge at least this probable, **plus** a shared
+      e-mail or identifier and compatible first names, lifts a date-of-birth conflict for that
+      pair; nothing else is lifted by a score.
+    * ``weak_bridge`` (0.9) — a bridge edge below this probability that joins two dense groups
+      (each ``>= bridge_min_side`` (3) records with at least as many internal edges as records,
+      i.e. not a mere chain) is cut; ``None`` disables bridge cutting.
+    * ``dob_typo_tolerant`` (True) — one-keystroke variants of a birth date do not conflict.
     * ``placeholder_dobs`` — birth dates that mean "unknown" and never conflict.
 
     >>> Clusterer(threshold=0.8).cluster(2, ["a", "b"], [0], [1], [0.7]).n_clusters
