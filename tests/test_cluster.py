@@ -515,3 +515,13 @@ def test_large_component_uses_numpy_path() -> None:
         features={"given_name": obj(names)},
     )
     assert c.n_clusters == 2 and sorted(c.sizes.tolist()) == [1, 40]
+
+
+def test_identifier_typo_is_not_a_conflict() -> None:
+    from crmresolve.cluster import cluster_pairs
+
+    feats = {"identifier": np.array(["1804974", "1809474", "5304218"], dtype=object)}
+    c = cluster_pairs(3, ["a", "b", "c"], [0, 0, 1], [1, 2, 2], [0.99, 0.98, 0.97], features=feats)
+    # a/b differ by one swapped digit: one person; c's identifier is another person's.
+    assert c.labels[0] == c.labels[1] != c.labels[2]
+    assert [s.reason for s in c.splits] == ["conflicting_identifier"]

@@ -16,8 +16,8 @@ code  reason                     rule
                                  household-level evidence: surname, address, phone)
 2     ``conflicting_dob``        both dates of birth valid and not compatible, unless *strong
                                  direct evidence* (see ``ComponentConflicts``)
-3     ``conflicting_identifier`` both identifiers present and different (never overridden by
-                                 scores)
+3     ``conflicting_identifier`` both identifiers present and more than one keystroke apart
+                                 (:func:`identifiers_compatible`; never overridden by scores)
 4     ``cannot_link``            a reviewer said so
 ====  =========================  ================================================================
 """
@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -109,6 +109,21 @@ def dob_compatible(a: str, b: str, typo_tolerant: bool = True) -> bool:
         if da[p] == db[p + 1] and da[p + 1] == db[p]:
             return True
     return a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]
+
+
+def identifiers_compatible(a: str, b: str) -> bool:
+    """Could two identifiers be one, mistyped? Equal, or one keystroke apart (a digit changed,
+    dropped or two adjacent digits swapped) when both have at least 5 characters: a national id
+    or customer number is typed by hand as often as a birth date.
+
+    >>> identifiers_compatible("1804974", "1809474"), identifiers_compatible("1804974", "5304218")
+    (True, False)
+    """
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 5:
+        return False
+    return bool(OSA.distance(a, b, score_cutoff=1) <= 1)
 
 
 def _is_initial(name: str) -> bool:
@@ -214,6 +229,7 @@ class RecordAttributes:
     identifier: IntArray
     email: IntArray
     dob_typo_tolerant: bool = True
+    identifier_values: list[str] = field(default_factory=list)
 
     @classmethod
     def from_features(
@@ -301,6 +317,7 @@ class RecordAttributes:
             "identifier", lambda v: (v.strip() or None) if isinstance(v, str) else None
         )
         identifier = missing if ident_codes is None else full(ident_codes)
+        identifier_values = [str(v) for v in values.get("identifier", [])]
         email_codes = col("email")
         email = missing if email_codes is None else full(email_codes)
         return cls(
@@ -312,6 +329,7 @@ class RecordAttributes:
             identifier=identifier,
             email=email,
             dob_typo_tolerant=dob_typo_tolerant,
+            identifier_values=identifier_values,
         )
 
 
@@ -322,6 +340,18 @@ class _Memo:
         self.attrs = attrs
         self._dob: dict[tuple[int, int], bool] = {}
         self._name: dict[tuple[int, int], bool] = {}
+        self._ident: dict[tuple[int, int], bool] = {}
+
+    def ident_ok(self, a: int, b: int) -> bool:
+        if a < 0 or b < 0 or a == b:
+            return True
+        key = (a, b) if a < b else (b, a)
+        hit = self._ident.get(key)
+        if hit is None:
+            vals = self.attrs.identifier_values
+            hit = identifiers_compatible(vals[a], vals[b])
+            self._ident[key] = hit
+        return hit
 
     def dob_ok(self, a: int, b: int) -> bool:
         if a < 0 or b < 0 or a == b:
@@ -382,7 +412,7 @@ class ComponentConflicts:
         if self.cannot and key in self.cannot:
             return CANNOT_LINK
         ii, ij = self.ident[i], self.ident[j]
-        if ii >= 0 and ij >= 0 and ii != ij:
+        if ii >= 0 and ij >= 0 and ii != ij and not self.memo.ident_ok(ii, ij):
             return IDENTIFIER
         di, dj = self.dob[i], self.dob[j]
         dob_clash = di != dj and di >= 0 and dj >= 0 and not self.memo.dob_ok(di, dj)
@@ -408,7 +438,7 @@ class ComponentConflicts:
         ia = ident[a_idx][:, None]
         ib = ident[b_idx][None, :]
         both_id = (ia >= 0) & (ib >= 0)
-        id_bad = both_id & (ia != ib)
+        id_bad = self._value_cross(ident, a_idx, b_idx, self.memo.ident_ok)
         ea = email[a_idx][:, None]
         eb = email[b_idx][None, :]
         shared = ((ea >= 0) & (ea == eb)) | (both_id & (ia == ib))
