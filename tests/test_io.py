@@ -177,6 +177,7 @@ def test_text_after_closing_quote_is_an_error(tmp_path: Path) -> None:
         ("a,b,a\n", r"duplicate column name 'a' \(columns 1 and 3\)"),
         ("a,,c\n", "column 2 of the header has an empty name"),
         ("a, b ,b\n", "duplicate column name 'b'"),
+        ("a,b,\n", r"column 3 of the header has an empty name \(a delimiter at the end"),
     ],
 )
 def test_bad_headers(tmp_path: Path, header: str, pattern: str) -> None:

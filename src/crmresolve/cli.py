@@ -148,7 +148,12 @@ def _profile(args: argparse.Namespace) -> int:
 
     table, fields = load_input(args)
     report = profile(
-        table, fields=fields, updated_at=args.updated_at, worst=args.worst, source=args.input
+        table,
+        fields=fields,
+        id_column=args.id_column,  # keeps the id column out of role inference
+        updated_at=args.updated_at,
+        worst=args.worst,
+        source=args.input,
     )
     if args.json:
         text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"

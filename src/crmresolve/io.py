@@ -395,8 +395,9 @@ def _check_header(header: list[str], path: str, line: int) -> None:
     seen: dict[str, int] = {}
     for pos, name in enumerate(header, start=1):
         if not name:
+            hint = " (a delimiter at the end of the header line?)" if pos == len(header) else ""
             raise CsvFormatError(
-                f"column {pos} of the header has an empty name; every column needs a name",
+                f"column {pos} of the header has an empty name{hint}; every column needs a name",
                 path=path,
                 line=line,
             )

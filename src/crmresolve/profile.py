@@ -54,7 +54,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmresolve.io import load_table
-from crmresolve.normalize import normalize_column
+from crmresolve.normalize import country_to_region, normalize_column
 from crmresolve.roles import ROLES, FieldMap, FieldSpecError, validate_field_map
 from crmresolve.table import ObjArray, Table
 
@@ -548,7 +548,7 @@ def profile(
 
     role_of = {col: role for role, cols in field_map.items() for col in cols}
     country = field_map.get("country")
-    country_values = table.columns[country[0]] if country else None
+    country_values = _country_codes(table.columns[country[0]]) if country else None
 
     n = len(table)
     columns: list[ColumnProfile] = []
@@ -632,6 +632,21 @@ def _now(now: dt.datetime | dt.date | None) -> tuple[dt.date, str]:
     if isinstance(now, dt.datetime):
         return now.date(), now.isoformat(timespec="seconds")
     return now, now.isoformat()
+
+
+def _country_codes(values: ObjArray) -> ObjArray:
+    """ISO alpha-2 codes for a country column (unknown names stay as written).
+
+    Mapping the few distinct spellings ("UK", "United Kingdom", "GB") to one code first means
+    the normalizers' per-(value, country) cache sees one key instead of several.
+    """
+    codes: dict[str | None, str | None] = {}
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values.tolist()):
+        if v not in codes:
+            codes[v] = country_to_region(v) or v
+        out[i] = codes[v]
+    return out
 
 
 def _options(kind: str, country: ObjArray | None, today: dt.date) -> dict[str, Any]:
