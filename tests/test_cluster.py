@@ -199,17 +199,35 @@ def test_chain_through_shared_record_keeps_strongest_side() -> None:
     assert together(c, "a", "b") and not together(c, "b", "c")
 
 
-def test_strong_evidence_lifts_dob_conflict_only_with_shared_email() -> None:
+def test_strong_direct_edge_lifts_dob_conflict_unless_first_names_differ() -> None:
     dob = obj(["1980-01-15", "1981-07-02"])
-    shared = {"dob": dob, "email": obj(["x@y.org", "x@y.org"])}
-    apart = {"dob": dob, "email": obj(["x@y.org", None])}
-    assert cluster_pairs(2, ["a", "b"], [0], [1], [0.995], features=shared).n_clusters == 1
-    assert cluster_pairs(2, ["a", "b"], [0], [1], [0.995], features=apart).n_clusters == 2
-    # Below the strong-evidence probability the conflict wins even with the shared e-mail.
-    assert cluster_pairs(2, ["a", "b"], [0], [1], [0.95], features=shared).n_clusters == 2
-    # A family e-mail shared by two relatives does not lift it either.
-    family = {**shared, "given_name": obj(["john", "mary"])}
+    feats = {"dob": dob}
+    # A mistyped birth date on an otherwise identical customer: strong direct evidence.
+    assert cluster_pairs(2, ["a", "b"], [0], [1], [0.995], features=feats).n_clusters == 1
+    # Below the strong-evidence probability the conflict wins.
+    assert cluster_pairs(2, ["a", "b"], [0], [1], [0.95], features=feats).n_clusters == 2
+    # Different first names as well: relatives, whatever the score.
+    family = {**feats, "given_name": obj(["john", "mary"])}
     assert cluster_pairs(2, ["a", "b"], [0], [1], [0.999], features=family).n_clusters == 2
+
+
+def test_scored_direct_evidence_lifts_conflicts_inside_a_component() -> None:
+    # a~b and b~c are edges; a and c conflict on the birth date and have no edge.
+    feats = {"dob": obj(["1980-01-15", None, "1962-07-30"])}
+
+    def strong(lft: np.ndarray, rgt: np.ndarray) -> np.ndarray:
+        return np.full(len(lft), 0.97)
+
+    def weak(lft: np.ndarray, rgt: np.ndarray) -> np.ndarray:
+        return np.full(len(lft), 0.2)
+
+    args = (3, ["a", "b", "c"], [0, 1], [1, 2], [0.95, 0.9])
+    assert (
+        cluster_pairs(*args, features=feats, pair_scorer=strong, strong_evidence=0.9).n_clusters
+        == 1
+    )
+    split = cluster_pairs(*args, features=feats, pair_scorer=weak, strong_evidence=0.9)
+    assert split.n_clusters == 2 and [s.reason for s in split.splits] == ["conflicting_dob"]
 
 
 def test_shared_email_exempts_first_name_conflict() -> None:
@@ -217,11 +235,12 @@ def test_shared_email_exempts_first_name_conflict() -> None:
     assert cluster_pairs(2, ["a", "b"], [0], [1], [0.9], features=feats).n_clusters == 1
 
 
-def test_identifier_conflict_is_never_lifted_by_score() -> None:
+def test_identifier_conflict_needs_strong_direct_evidence() -> None:
     feats = {"identifier": obj(["DE123", "DE999"]), "email": obj(["x@y.org", "x@y.org"])}
-    c = cluster_pairs(2, ["a", "b"], [0], [1], [1.0], features=feats)
+    c = cluster_pairs(2, ["a", "b"], [0], [1], [0.95], features=feats)
     assert c.n_clusters == 2
     assert c.splits[0].reason == "conflicting_identifier"
+    assert cluster_pairs(2, ["a", "b"], [0], [1], [0.999], features=feats).n_clusters == 1
 
 
 def test_max_cluster_size_is_honoured() -> None:
@@ -405,7 +424,8 @@ def test_no_cluster_holds_a_conflict(g: dict[str, object]) -> None:
                     assert names_compatible((gi, canon.get(gi)), (gj, canon.get(gj)))
                 di, dj = dobs[i], dobs[j]
                 if di and dj and not dob_compatible(di, dj):
-                    assert shared and pair_prob.get((i, j), 0.0) >= 0.99
+                    # Only a strong direct edge keeps conflicting birth dates together.
+                    assert pair_prob.get((i, j), 0.0) >= 0.99
                     if gi and gj:
                         assert names_compatible((gi, canon.get(gi)), (gj, canon.get(gj)))
 

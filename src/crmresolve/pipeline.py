@@ -41,7 +41,8 @@ from crmresolve.compare import Comparison, compute_gamma, default_comparisons
 from crmresolve.features import Features, build_features
 from crmresolve.io import load_table
 from crmresolve.roles import FieldMap, validate_field_map
-from crmresolve.score import FellegiSunter
+from crmresolve.score import FellegiSunter, match_probability
+from crmresolve.score.guards import Guard, apply_guards, default_guards
 from crmresolve.survive import GoldenRecords, RuleSet, build_golden_records
 from crmresolve.table import ObjArray, Table
 
@@ -63,6 +64,8 @@ class PairScores:
     match_probability: FloatArray
     comparison_names: tuple[str, ...]
     level_labels: tuple[tuple[str, ...], ...]
+    guard: npt.NDArray[np.int16]
+    guard_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.left)
@@ -79,6 +82,8 @@ class PairScores:
             self.match_probability[keep],
             self.comparison_names,
             self.level_labels,
+            self.guard[keep],
+            self.guard_names,
         )
 
     def level_label(self, k: int, i: int) -> str:
@@ -156,6 +161,12 @@ class Resolver:
             :func:`~crmresolve.survive.load_rules`, or column → rule chain); default per role.
         source_priority: source systems ranked best first, for the source-priority rule.
         golden: build golden records (``False`` skips survivorship, e.g. for pair scoring).
+        guards: evidence guards capping pairs with decisive evidence against a match
+            (:mod:`crmresolve.score.guards`); default :func:`~crmresolve.score.guards.default_guards`
+            for the comparisons, ``[]`` for none.
+        strong_evidence: two records of one cluster whose values conflict (different birth
+            dates, identifiers or first names) stay together only when their own direct match
+            probability reaches this; otherwise the cluster is split between them.
     """
 
     def __init__(
@@ -174,6 +185,8 @@ class Resolver:
         survivorship: RuleSet | Mapping[str, Any] | None = None,
         source_priority: Sequence[str] | None = None,
         golden: bool = True,
+        guards: Sequence[Guard] | None = None,
+        strong_evidence: float = 0.9,
     ) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError("threshold must be within [0, 1]")
@@ -190,6 +203,8 @@ class Resolver:
         self.survivorship = survivorship
         self.source_priority = list(source_priority) if source_priority else None
         self.golden = golden
+        self.guards = list(guards) if guards is not None else None
+        self.strong_evidence = strong_evidence
         self.model_: FellegiSunter | None = None
         self.blocking_rules_: list[BlockingRule] | None = None
 
@@ -276,27 +291,46 @@ class Resolver:
             gamma, tf_values=_tf_values(model, feats.columns, pairs.left, pairs.right)
         )
         comps = model.comparisons
+        names = tuple(c.name for c in comps)
+        guards = self.guards if self.guards is not None else default_guards(names)
+        weight, guard_hits = apply_guards(
+            scores.match_weight, gamma, names, [len(c.level_labels) for c in comps], guards
+        )
+        probability = match_probability(weight)
+
+        def score_direct(lft: IntArray, rgt: IntArray) -> FloatArray:
+            g = model.compute_gamma(feats.columns, lft, rgt)
+            s = model.predict(g, tf_values=_tf_values(model, feats.columns, lft, rgt))
+            w, _ = apply_guards(
+                s.match_weight, g, names, [len(c.level_labels) for c in comps], guards
+            )
+            return match_probability(w)
+
         pair_scores = PairScores(
             pairs.left,
             pairs.right,
             pairs.rule,
             gamma,
-            scores.match_weight,
-            scores.match_probability,
+            weight,
+            probability,
             tuple(c.name for c in comps),
             tuple(tuple(c.level_labels) for c in comps),
+            guard_hits,
+            tuple(g.name for g in guards),
         )
         clustering = cluster_pairs(
             len(table),
             table.ids,
             pairs.left,
             pairs.right,
-            scores.match_probability,
+            probability,
             threshold=self.threshold,
             features=feats.columns,
             must_link=must_link,
             cannot_link=cannot_link,
             max_cluster_size=self.max_cluster_size,
+            pair_scorer=score_direct,
+            strong_evidence=self.strong_evidence,
         )
         golden = None
         if self.golden:

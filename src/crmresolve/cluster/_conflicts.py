@@ -17,7 +17,8 @@ code  reason                     rule
 2     ``conflicting_dob``        both dates of birth valid and not compatible, unless *strong
                                  direct evidence* (see ``ComponentConflicts``)
 3     ``conflicting_identifier`` both identifiers present and more than one keystroke apart
-                                 (:func:`identifiers_compatible`; never overridden by scores)
+                                 (:func:`identifiers_compatible`), unless *strong direct
+                                 evidence*
 4     ``cannot_link``            a reviewer said so
 ====  =========================  ================================================================
 """
@@ -381,12 +382,13 @@ class ComponentConflicts:
 
     ``dob``/``name``/``ident``/``email`` are the attribute codes of the component's records
     (local index = list position). ``overrides`` are local pairs ``(i, j)``, ``i < j``, with
-    *strong direct evidence*: a direct edge with probability ``>= strong_evidence``, a shared
-    e-mail or identifier, and compatible first names. Strong direct evidence lifts a
-    date-of-birth conflict (a typo'd birth date on an otherwise identical customer) but nothing
-    else: household evidence (surname, address, phone, even a family e-mail) can score high, so
-    a high probability alone never overrides a conflict. ``cannot`` are local reviewer
-    cannot-link pairs ``(i, j)``, ``i < j``.
+    *strong direct evidence*: a direct edge with probability ``>= strong_evidence`` and
+    compatible first names. Strong direct evidence lifts a date-of-birth or identifier conflict
+    of that pair (a mistyped birth date or number on an otherwise identical customer) but never
+    a first-name conflict, and never a conflict between records that are only linked through
+    others. Household pairs do not carry such edges: the scoring guards
+    (:mod:`crmresolve.score.guards`) cap them. ``cannot`` are local reviewer cannot-link pairs
+    ``(i, j)``, ``i < j``.
     """
 
     def __init__(
@@ -412,7 +414,8 @@ class ComponentConflicts:
         if self.cannot and key in self.cannot:
             return CANNOT_LINK
         ii, ij = self.ident[i], self.ident[j]
-        if ii >= 0 and ij >= 0 and ii != ij and not self.memo.ident_ok(ii, ij):
+        ident_clash = ii >= 0 and ij >= 0 and ii != ij and not self.memo.ident_ok(ii, ij)
+        if ident_clash and key not in self.overrides:
             return IDENTIFIER
         di, dj = self.dob[i], self.dob[j]
         dob_clash = di != dj and di >= 0 and dj >= 0 and not self.memo.dob_ok(di, dj)
@@ -422,7 +425,7 @@ class ComponentConflicts:
         if ni != nj and ni >= 0 and nj >= 0:
             ei, ej = self.email[i], self.email[j]
             shared = (ei >= 0 and ei == ej) or (ii >= 0 and ii == ij)
-            if not shared and not self.memo.name_ok(ni, nj):
+            if not shared and key not in self.overrides and not self.memo.name_ok(ni, nj):
                 return FIRST_NAME
         return NONE
 
@@ -444,12 +447,13 @@ class ComponentConflicts:
         shared = ((ea >= 0) & (ea == eb)) | (both_id & (ia == ib))
 
         dob_bad = self._value_cross(dob, a_idx, b_idx, self.memo.dob_ok)
-        if self.overrides and dob_bad.any():
-            for r, c in zip(*np.nonzero(dob_bad), strict=True):
-                i, j = int(a_idx[r]), int(b_idx[c])
-                if ((i, j) if i < j else (j, i)) in self.overrides:
-                    dob_bad[r, c] = False
         name_bad = self._value_cross(name, a_idx, b_idx, self.memo.name_ok) & ~shared
+        for bad in (dob_bad, id_bad, name_bad):
+            if self.overrides and bad.any():
+                for r, c in zip(*np.nonzero(bad), strict=True):
+                    i, j = int(a_idx[r]), int(b_idx[c])
+                    if ((i, j) if i < j else (j, i)) in self.overrides:
+                        bad[r, c] = False
         out[name_bad] = FIRST_NAME
         out[dob_bad] = DOB
         out[id_bad] = IDENTIFIER

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,9 @@ ObjArray = npt.NDArray[np.object_]
 MAX_SIZE = 5
 WEAK_BRIDGE = 6
 _REASONS: dict[int, str] = {**REASONS, MAX_SIZE: "max_size", WEAK_BRIDGE: "weak_bridge"}
+
+#: Scores record pairs (positions) directly: ``pair_scorer(left, right) -> probability``.
+PairScorer = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], npt.ArrayLike]
 
 #: Every split reason, strongest first.
 SPLIT_REASONS: tuple[str, ...] = (
@@ -188,9 +191,10 @@ class Clusterer:
     * ``threshold`` (0.5) — edges with ``probability >= threshold`` enter the match graph.
     * ``max_cluster_size`` (100) — no merge may produce a larger cluster (reviewer must-links
       may: they always win).
-    * ``strong_evidence`` (0.99) — a direct edge at least this probable, **plus** a shared
-      e-mail or identifier and compatible first names, lifts a date-of-birth conflict for that
-      pair; nothing else is lifted by a score.
+    * ``strong_evidence`` (0.99) — a direct edge at least this probable between two records
+      with compatible first names lifts a date-of-birth or identifier conflict for that pair
+      (a mistyped birth date or customer number on an otherwise identical record); a
+      first-name conflict is never lifted by a score.
     * ``weak_bridge`` (0.9) — a bridge edge below this probability that joins two dense groups
       (each ``>= bridge_min_side`` (3) records with at least as many internal edges as records,
       i.e. not a mere chain) is cut; ``None`` disables bridge cutting.
@@ -231,8 +235,15 @@ class Clusterer:
         features: Mapping[str, ObjArray] | None = None,
         must_link: Iterable[tuple[str, str]] = (),
         cannot_link: Iterable[tuple[str, str]] = (),
+        pair_scorer: PairScorer | None = None,
     ) -> Clustering:
-        """Cluster ``n_records`` records given scored pairs of record positions."""
+        """Cluster ``n_records`` records given scored pairs of record positions.
+
+        ``pair_scorer(left, right) -> probability`` scores arbitrary record pairs with the
+        model (and its guards). With it, two records of one component whose values conflict
+        are scored directly, and the conflict is lifted when that direct evidence reaches
+        ``strong_evidence``: "unless the direct evidence between them is strong".
+        """
         with paused_gc():
             return self._cluster(
                 n_records,
@@ -243,6 +254,7 @@ class Clusterer:
                 features=features,
                 must_link=must_link,
                 cannot_link=cannot_link,
+                pair_scorer=pair_scorer,
             )
 
     def _cluster(
@@ -256,6 +268,7 @@ class Clusterer:
         features: Mapping[str, ObjArray] | None,
         must_link: Iterable[tuple[str, str]],
         cannot_link: Iterable[tuple[str, str]],
+        pair_scorer: PairScorer | None = None,
     ) -> Clustering:
         ids = _ids_array(record_ids, n_records)
         lft, rgt, prob = _pairs_arrays(n_records, left, right, probability)
@@ -295,7 +308,18 @@ class Clusterer:
         next_label = n_records
         if flagged.any():
             next_label = self._split_flagged(
-                n_records, comp, flagged, attrs, lo, hi, pe, me, cannot_pairs, group, refused
+                n_records,
+                comp,
+                flagged,
+                attrs,
+                lo,
+                hi,
+                pe,
+                me,
+                cannot_pairs,
+                group,
+                refused,
+                pair_scorer,
             )
         if self.weak_bridge is not None and m:
             self._cut_weak_bridges(n_records, comp, lo, hi, pe, me, group, refused, next_label)
@@ -327,6 +351,53 @@ class Clusterer:
                 flagged[comp[a]] = True
         return flagged
 
+    def _scored_overrides(
+        self,
+        memo: _Memo,
+        recs: IntArray,
+        rc: IntArray,
+        starts: IntArray,
+        ends: IntArray,
+        cannot_by_comp: Mapping[int, set[tuple[int, int]]],
+        attrs_all: tuple[list[int], list[int], list[int], list[int]],
+        pair_scorer: PairScorer,
+    ) -> dict[int, set[tuple[int, int]]]:
+        """Per component, the conflicting member pairs (local indices) whose direct score is
+        strong evidence of one entity. All components are scored in one call: the scorer's
+        per-call cost (computing comparisons) is far above its per-pair cost."""
+        dob_all, name_all, ident_all, email_all = attrs_all
+        comp_of: list[int] = []
+        loc_a: list[npt.NDArray[np.int64]] = []
+        loc_b: list[npt.NDArray[np.int64]] = []
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+            if e - s < 2:
+                continue
+            cc = ComponentConflicts(
+                memo,
+                dob_all[s:e],
+                name_all[s:e],
+                ident_all[s:e],
+                email_all[s:e],
+                set(),
+                set(cannot_by_comp.get(int(rc[s]), set())),
+            )
+            local = np.arange(e - s)
+            codes = cc.cross(local, local)
+            a, b = np.nonzero(np.triu((codes > 0) & (codes != CANNOT_LINK), k=1))
+            if a.size:
+                comp_of.extend([s] * a.size)
+                loc_a.append(a.astype(np.int64))
+                loc_b.append(b.astype(np.int64))
+        if not comp_of:
+            return {}
+        base = np.asarray(comp_of, dtype=np.int64)
+        la, lb = np.concatenate(loc_a), np.concatenate(loc_b)
+        prob = np.asarray(pair_scorer(recs[base + la], recs[base + lb]), dtype=np.float64)
+        out: dict[int, set[tuple[int, int]]] = {}
+        for k in np.flatnonzero(prob >= self.strong_evidence).tolist():
+            out.setdefault(int(rc[base[k]]), set()).add((int(la[k]), int(lb[k])))
+        return out
+
     # ------------------------------------------------------------------ constrained merging
     def _split_flagged(
         self,
@@ -341,6 +412,7 @@ class Clusterer:
         cannot_pairs: list[tuple[int, int]],
         group: IntArray,
         refused: list[tuple[int, int, int]],
+        pair_scorer: PairScorer | None = None,
     ) -> int:
         """Greedy merging, strongest edge first, refusing merges that break a rule.
 
@@ -363,10 +435,9 @@ class Clusterer:
         e_starts = np.searchsorted(ec, rc[starts], side="left")
         e_ends = np.searchsorted(ec, rc[starts], side="right")
 
-        shared = ((attrs.email[lo] >= 0) & (attrs.email[lo] == attrs.email[hi])) | (
-            (attrs.identifier[lo] >= 0) & (attrs.identifier[lo] == attrs.identifier[hi])
-        )
-        strong = (pe >= self.strong_evidence) & shared & ~me
+        # Household pairs never reach this: the scoring guards cap pairs whose first names or
+        # birth dates differ without a personal identifier agreeing.
+        strong = (pe >= self.strong_evidence) & ~me
 
         cannot_by_comp: dict[int, set[tuple[int, int]]] = {}
         for a, b in cannot_pairs:
@@ -388,6 +459,18 @@ class Clusterer:
         ident_all = attrs.identifier[recs].tolist()
         email_all = attrs.email[recs].tolist()
         new_group = np.empty(recs.size, dtype=np.int64)
+        scored: dict[int, set[tuple[int, int]]] = {}
+        if pair_scorer is not None:
+            scored = self._scored_overrides(
+                memo,
+                recs,
+                rc,
+                starts,
+                ends,
+                cannot_by_comp,
+                (dob_all, name_all, ident_all, email_all),
+                pair_scorer,
+            )
         for s, e, es, ee in zip(
             starts.tolist(), ends.tolist(), e_starts.tolist(), e_ends.tolist(), strict=True
         ):
@@ -409,7 +492,7 @@ class Clusterer:
                 if strong_l[x]
                 # A family e-mail must not lift the birth-date conflict of two relatives.
                 and memo.name_ok(int(attrs.name[lo[x]]), int(attrs.name[hi[x]]))
-            }
+            } | scored.get(cid, set())
             cc = ComponentConflicts(
                 memo,
                 dob_all[s:e],
@@ -569,7 +652,8 @@ def _greedy_merge(
 
 def _values_agree(memo: _Memo, dob: list[int], name: list[int], ident: list[int]) -> bool:
     """True when no record pair of a component can conflict (value level, cheap)."""
-    if len({x for x in ident if x >= 0}) > 1:
+    idents = sorted({x for x in ident if x >= 0})
+    if any(not memo.ident_ok(a, b) for i, a in enumerate(idents) for b in idents[i + 1 :]):
         return False
     dobs = sorted({x for x in dob if x >= 0})
     if any(not memo.dob_ok(a, b) for i, a in enumerate(dobs) for b in dobs[i + 1 :]):
@@ -594,6 +678,7 @@ def cluster_pairs(
     weak_bridge: float | None = 0.9,
     bridge_min_side: int = 3,
     dob_typo_tolerant: bool = True,
+    pair_scorer: PairScorer | None = None,
 ) -> Clustering:
     """Cluster records from scored pairs; shorthand for ``Clusterer(...).cluster(...)``.
 
@@ -619,6 +704,7 @@ def cluster_pairs(
         features=features,
         must_link=must_link,
         cannot_link=cannot_link,
+        pair_scorer=pair_scorer,
     )
 
 

@@ -1,0 +1,192 @@
+"""Evidence guards: hard evidence against a match that a sum of independent weights misses.
+
+Fellegi–Sunter adds each field's weight as if fields were independent. In CRM data the
+location fields are not: household members share surname, address, postcode and landline;
+colleagues share company, address and switchboard number. Summed, those agreements outweigh two
+different first names, and Splink-style models merge brothers. A guard caps the match weight
+of pairs whose comparison vector carries decisive evidence against a match:
+
+* :class:`DisagreeUnless` — a field disagrees outright (its lowest, "else" level, both values
+  present) and none of the *personal* fields that could overrule it (date of birth, e-mail,
+  identifier) agrees. "Two different full first names at one address are two people; so are two
+  valid, different dates of birth."
+* :class:`RequireAny` — none of the identity fields agrees at all: location alone (same
+  address, same switchboard) never makes two records one person.
+
+Guards are configuration (JSON-serialisable), applied after scoring, vectorised over gamma,
+and reported per pair so that explanations say why a weight was capped.
+
+>>> import numpy as np
+>>> g = DisagreeUnless("given_name", unless=("dob",))
+>>> gamma = np.array([[0, 3, -1], [0, 3, 3], [5, 0, -1]], dtype=np.int8)
+>>> names = ("given_name", "dob", "phone")
+>>> g.applies(gamma, names, (6, 4, 3)).tolist()
+[True, False, False]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "DEFAULT_CAP_WEIGHT",
+    "DisagreeUnless",
+    "Guard",
+    "RequireAny",
+    "apply_guards",
+    "default_guards",
+    "guard_from_dict",
+]
+
+#: Capped pairs get at most this match weight: probability ≈ 0.01.
+DEFAULT_CAP_WEIGHT = math.log2(0.01 / 0.99)
+
+Int8Array = npt.NDArray[np.int8]
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+#: Personal fields whose agreement overrules a disagreement of another field.
+PERSONAL = ("dob", "email", "identifier")
+#: Fields that identify a person or an organisation by themselves.
+IDENTITY = ("given_name", "surname", "full_name", "email", "dob", "identifier", "company")
+
+
+def _agrees(col: Int8Array, n_levels: int) -> BoolArray:
+    """Agreement = one of the two closest levels (exact, or its near-equivalent such as a
+    transposed date or a one-character identifier typo); never the weak middle levels."""
+    top = n_levels - 1
+    result: BoolArray = col >= max(1, top - 1)
+    return result
+
+
+class Guard(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def cap_weight(self) -> float: ...
+
+    def applies(
+        self, gamma: Int8Array, names: Sequence[str], n_levels: Sequence[int]
+    ) -> BoolArray: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class DisagreeUnless:
+    """Cap pairs where ``comparison`` is at its "else" level unless a field in ``unless``
+    agrees. Comparisons absent from the model are ignored (a guard on a missing field never
+    fires)."""
+
+    comparison: str
+    unless: tuple[str, ...] = PERSONAL
+    cap_weight: float = DEFAULT_CAP_WEIGHT
+
+    @property
+    def name(self) -> str:
+        return f"{self.comparison} disagrees and none of {', '.join(self.unless)} agrees"
+
+    def applies(
+        self, gamma: Int8Array, names: Sequence[str], n_levels: Sequence[int]
+    ) -> BoolArray:
+        if self.comparison not in names:
+            return np.zeros(len(gamma), dtype=bool)
+        fires: BoolArray = gamma[:, names.index(self.comparison)] == 0
+        for other in self.unless:
+            if other in names and other != self.comparison:
+                k = names.index(other)
+                fires &= ~_agrees(gamma[:, k], n_levels[k])
+        return fires
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "disagree_unless",
+            "comparison": self.comparison,
+            "unless": list(self.unless),
+            "cap_weight": self.cap_weight,
+        }
+
+
+@dataclass(frozen=True)
+class RequireAny:
+    """Cap pairs where none of ``comparisons`` agrees above its "else" level."""
+
+    comparisons: tuple[str, ...] = IDENTITY
+    cap_weight: float = DEFAULT_CAP_WEIGHT
+
+    @property
+    def name(self) -> str:
+        return f"none of {', '.join(self.comparisons)} agrees"
+
+    def applies(
+        self, gamma: Int8Array, names: Sequence[str], n_levels: Sequence[int]
+    ) -> BoolArray:
+        present = [names.index(c) for c in self.comparisons if c in names]
+        if not present:
+            return np.zeros(len(gamma), dtype=bool)
+        any_agree = np.zeros(len(gamma), dtype=bool)
+        for k in present:
+            any_agree |= gamma[:, k] >= 1
+        result: BoolArray = ~any_agree
+        return result
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "require_any",
+            "comparisons": list(self.comparisons),
+            "cap_weight": self.cap_weight,
+        }
+
+
+def guard_from_dict(data: Mapping[str, Any]) -> Guard:
+    """Inverse of ``to_dict`` (for JSON configs)."""
+    kind = data.get("type")
+    cap = float(data.get("cap_weight", DEFAULT_CAP_WEIGHT))
+    if kind == "disagree_unless":
+        return DisagreeUnless(str(data["comparison"]), tuple(data.get("unless", PERSONAL)), cap)
+    if kind == "require_any":
+        return RequireAny(tuple(data.get("comparisons", IDENTITY)), cap)
+    raise ValueError(f"unknown guard type {kind!r}")
+
+
+def default_guards(comparison_names: Sequence[str]) -> list[Guard]:
+    """The guards that make sense for the comparisons present.
+
+    Person data (a given name or a date of birth is compared): different first names and
+    different dates of birth are decisive unless a personal identifier agrees; and some
+    identity field must agree. Without person fields (companies, places) only
+    :class:`RequireAny` is used, over the identity fields present.
+    """
+    names = set(comparison_names)
+    guards: list[Guard] = []
+    if "given_name" in names:
+        guards.append(DisagreeUnless("given_name"))
+    if "dob" in names:
+        guards.append(DisagreeUnless("dob", unless=("email", "identifier")))
+    if names & set(IDENTITY) and names - set(IDENTITY):
+        guards.append(RequireAny())
+    return guards
+
+
+def apply_guards(
+    weight: FloatArray,
+    gamma: Int8Array,
+    names: Sequence[str],
+    n_levels: Sequence[int],
+    guards: Sequence[Guard],
+) -> tuple[FloatArray, npt.NDArray[np.int16]]:
+    """Capped weights and, per pair, the index of the first guard that capped it (-1: none)."""
+    out = weight.copy()
+    fired = np.full(len(weight), -1, dtype=np.int16)
+    for i, guard in enumerate(guards):
+        hit = guard.applies(gamma, list(names), n_levels) & (out > guard.cap_weight)
+        out[hit] = guard.cap_weight
+        fired[hit & (fired < 0)] = i
+    return out, fired
