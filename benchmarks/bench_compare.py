@@ -12,12 +12,18 @@ Run::
     python benchmarks/bench_compare.py --records 50000 --pairs 1000000 --repeat 1
 
 The timed section includes factorising the features (a fresh :class:`FeatureCache` per run).
+CPU seconds are reported beside wall-clock seconds because on a shared machine the wall
+clock also counts waiting for a core; with ``--workers 1`` all work runs on one thread.
+
+Measured on the 2-vCPU development VM (200k records, 5M pairs, given_name, surname, dob,
+email, phone): about 1.5-1.7 million pairs per second on one core.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import string
 import time
 from collections.abc import Callable
@@ -536,6 +542,8 @@ def main() -> None:
         print(f"  {c.name:<12} cpu {t:6.2f}s  {left.size / t:>14,.0f} pairs/s")
     gamma = run()
     assert isinstance(gamma, np.ndarray)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak RSS of this process (data + pairs + gamma included): {peak:,.0f} MiB")
     for j, c in enumerate(comparisons):
         counts = np.bincount(gamma[:, j].astype(np.int64) + 1, minlength=c.n_levels + 1)
         dist = ", ".join(

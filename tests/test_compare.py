@@ -719,3 +719,24 @@ def test_similarity_exactly_on_threshold_counts() -> None:
     f = feats(full_name=["john smith", "john aamth"])
     c = Comparison("n", [JaroWinklerAtLeast("full_name", 0.92)])
     assert c.compute(f, [0], [1]).tolist() == [1]
+
+
+def test_non_string_features_are_rejected_without_values() -> None:
+    f = {"phone": obj(["+4915112345678", 4915112345679])}
+    with pytest.raises(TypeError, match="'phone' holds int values") as err:
+        library.phone_comparison().compute(f, [0], [1])
+    assert "4915112345679" not in str(err.value)
+
+
+def test_cache_is_reusable_across_calls() -> None:
+    f = feats(email=["a@x.com", "a@x.com", "zed@q.org"])
+    cache = FeatureCache(f)
+    first = compute_gamma(f, [0, 0], [1, 2], [email_comparison()], cache=cache)
+    again = compute_gamma(f, [1], [2], [email_comparison()], cache=cache)
+    assert first[:, 0].tolist() == [4, 0] and again[:, 0].tolist() == [0]
+
+
+def test_empty_pairs() -> None:
+    f = feats(email=["a@x.com"])
+    assert compute_gamma(f, [], [], [email_comparison()]).shape == (0, 1)
+    assert email_comparison().compute(f, np.array([], np.int64), np.array([], np.int64)).size == 0

@@ -124,6 +124,16 @@ def factorize(values: Iterable[Any], size: int, mapping: dict[Any, int] | None =
     return np.fromiter(map(lookup.__getitem__, seq), dtype=np.int32, count=size)
 
 
+def _check_strings(column: str, mapping: Mapping[Any, int]) -> None:
+    """Features hold ``str`` or ``None``; say which column does not (never which value)."""
+    bad = next((type(v).__name__ for v in mapping if type(v) is not str), None)
+    if bad is not None:
+        raise TypeError(
+            f"feature column {column!r} holds {bad} values; expected str or None "
+            "(normalize the table into features first)"
+        )
+
+
 def _uniques(mapping: Mapping[Any, int]) -> ObjArray:
     out = np.empty(len(mapping), dtype=object)
     out[:] = list(mapping)
@@ -183,6 +193,7 @@ class FeatureCache:
                 codes = np.full(self.n_records, -1, dtype=np.int32)
             else:
                 codes = factorize(values, len(values), mapping)
+            _check_strings(column, mapping)
             hit = Factorized(codes, _uniques(mapping))
             self._factorized[column] = hit
         return hit
@@ -200,6 +211,7 @@ class FeatureCache:
                     out.append(np.full(self.n_records, -1, dtype=np.int32))
                 else:
                     out.append(factorize(values, len(values), mapping))
+            _check_strings(", ".join(key), mapping)
             hit = tuple(out)
             self._shared[key] = hit
         return hit
@@ -463,7 +475,7 @@ def _one_edit_by_matrices(t: _EditTables, a: CodeArray, b: CodeArray) -> BoolArr
     """Prefix + suffix cover test on aligned code-point matrices (one block of pairs)."""
     la, lb = t.lengths[a], t.lengths[b]
     prefix = _run_length(t.lefts[a] == t.lefts[b])
-    suffix = _run_length(t.rights[a][:, ::-1] == t.rights[b][:, ::-1])
+    suffix = _run_length(t.revs[a] == t.revs[b])
     short = np.minimum(la, lb)
     cover = np.minimum(prefix, short) + np.minimum(suffix, short)
     out: BoolArray = np.where(la == lb, cover >= short - 1, cover >= short)
@@ -506,8 +518,8 @@ def _lengths(uniques: ObjArray) -> IntArray:
 class _EditTables(NamedTuple):
     lengths: IntArray
     meta: IntArray  # length | wide flag | first code point | last code point, packed
-    lefts: npt.NDArray[Any]  # left-aligned code points, zero padded
-    rights: npt.NDArray[Any]  # right-aligned code points
+    lefts: npt.NDArray[Any]  # code points, zero padded on the right
+    revs: npt.NDArray[Any]  # code points of the reversed values, zero padded on the right
     packed: npt.NDArray[np.uint64] | None  # varying byte positions of lefts as 8-byte words
 
 
@@ -517,44 +529,42 @@ _FIRST_MASK: Final = ((1 << 21) - 1) << 17
 _LAST_MASK: Final = ((1 << 21) - 1) << 38
 
 
+def _code_point_matrix(texts: list[str], width: int) -> npt.NDArray[np.uint32]:
+    """Rows of code points, zero padded (numpy converts the whole list in C)."""
+    return np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(len(texts), width)
+
+
 def _edit_tables(uniques: ObjArray) -> _EditTables:
     """Per distinct value (plus a blank last row for missing records) data for one-edit tests."""
     lengths = _lengths(uniques)
     lens = np.maximum(lengths, 0)
     wide = lens > _EDIT1_MAX_WIDTH
     width = max(int(np.where(wide, 0, lens).max(initial=0)), 1)
-    cps, rows = _flat_code_points(uniques)
-    starts = np.cumsum(lens) - lens
-    top = int(cps.max(initial=0))
-    # Narrow integers move less memory in the per-pair gathers.
-    small = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.uint32
-    first = np.zeros(len(lens), dtype=np.int64)
-    last = np.zeros(len(lens), dtype=np.int64)
-    nonempty = np.flatnonzero(lens > 0)
-    first[nonempty] = cps[starts[nonempty]].astype(np.int64) + 1
-    last[nonempty] = cps[starts[nonempty] + lens[nonempty] - 1].astype(np.int64) + 1
+    texts = [*uniques.tolist(), ""]
+    narrow = [t if len(t) <= _EDIT1_MAX_WIDTH else "" for t in texts]
+    left = _code_point_matrix(narrow, width)
+    rev = _code_point_matrix([t[::-1] for t in narrow], width)
+    first = left[:, 0].astype(np.int64)  # 0 only for the empty value: code points are > 0
+    last = rev[:, 0].astype(np.int64)
+    for i in np.flatnonzero(wide).tolist():
+        first[i], last[i] = ord(texts[i][0]), ord(texts[i][-1])
     meta = np.minimum(lens, _LEN_MASK) | (wide.astype(np.int64) << 16) | (first << 17)
     meta |= last << 38
-    col = np.arange(cps.size, dtype=np.int64) - starts[rows]
-    narrow = ~wide[rows]
-    rows, col, cps = rows[narrow], col[narrow], cps[narrow]
-    # Flat indices: one 1-D scatter is much cheaper than a 2-D fancy assignment.
-    cell = rows * width + col
-    left = np.zeros((len(lens), width), dtype=small)
-    left.reshape(-1)[cell] = cps
-    right = np.zeros((len(lens), width), dtype=small)
-    right.reshape(-1)[cell + width - lens[rows]] = cps
+    top = int(max(left.max(initial=0), 0))
+    # Narrow integers move less memory in the per-pair gathers.
+    small = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.uint32
+    lefts, revs = left.astype(small), rev.astype(small)
     packed = None
     if small is np.uint8:
         # Positions holding the same byte in every value (the dashes of ISO dates, a leading
         # "+") never differ between equal-length values: leave them out of the words.
-        varying = left[:-1] != left[:1] if len(lens) > 1 else left[:0]
-        keep = np.flatnonzero(varying.any(axis=0)) if varying.size else np.arange(0)
+        body = lefts[:-1]
+        keep = np.flatnonzero((body != body[:1]).any(axis=0)) if len(body) else np.arange(0)
         words = max(-(-keep.size // 8), 1)
         padded = np.zeros((len(lens), words * 8), dtype=np.uint8)
-        padded[:, : keep.size] = left[:, keep]
+        padded[:, : keep.size] = lefts[:, keep]
         packed = padded.view(np.uint64)
-    return _EditTables(lengths, meta, left, right.astype(small), packed)
+    return _EditTables(lengths, meta, lefts, revs, packed)
 
 
 def _jaccard(a: str, b: str) -> float:
@@ -655,9 +665,15 @@ def _flat_code_points(uniques: ObjArray) -> tuple[npt.NDArray[np.uint32], IntArr
 
 def _charsets(uniques: ObjArray) -> npt.NDArray[np.uint64]:
     """Per distinct value, a 64-bit set of its characters (bit = code point mod 64)."""
-    cps, rows = _flat_code_points(uniques)
+    cps, _ = _flat_code_points(uniques)
+    lengths = _lengths(uniques)[:-1]
     out = np.zeros(len(uniques) + 1, dtype=np.uint64)
-    np.bitwise_or.at(out, rows, np.left_shift(np.uint64(1), (cps % 64).astype(np.uint64)))
+    nonempty = np.flatnonzero(lengths > 0)
+    if nonempty.size:
+        bits = np.left_shift(np.uint64(1), (cps & np.uint32(63)).astype(np.uint64))
+        starts = (np.cumsum(lengths) - lengths)[nonempty]
+        # Segments between consecutive starts are exactly the non-empty values' characters.
+        out[nonempty] = np.bitwise_or.reduceat(bits, starts)
     return out
 
 

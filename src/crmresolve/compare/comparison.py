@@ -39,7 +39,7 @@ __all__ = ["DEFAULT_CHUNK_SIZE", "Comparison", "compute_gamma"]
 
 GammaArray = npt.NDArray[np.int8]
 
-#: Pairs per chunk in :func:`compute_gamma`: about 100 bytes of temporaries per pair, and
+#: Pairs per chunk in :func:`compute_gamma`: about 200 bytes of temporaries per pair, and
 #: sorting a chunk of this size stays cache friendly.
 DEFAULT_CHUNK_SIZE: Final = 1 << 20
 
@@ -250,11 +250,14 @@ def compute_gamma(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     workers: int = 1,
+    cache: FeatureCache | None = None,
 ) -> npt.NDArray[np.int8]:
     """The gamma matrix ``int8[n_pairs, n_comparisons]`` for candidate pairs.
 
-    Pairs are processed ``chunk_size`` at a time so temporaries stay bounded; the
-    factorisation of ``features`` is shared by all chunks and comparisons.
+    Pairs are processed ``chunk_size`` at a time so temporaries stay bounded (roughly 200
+    bytes per pair of a chunk); the factorisation of ``features`` is shared by all chunks and
+    comparisons, and by later calls when the same ``cache`` (a :class:`FeatureCache` of these
+    features) is passed again. ``workers`` goes to rapidfuzz (``-1`` = all cores).
 
     >>> import numpy as np
     >>> from crmresolve.compare.library import email_comparison, phone_comparison
@@ -266,7 +269,8 @@ def compute_gamma(
     """
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError("chunk_size must be a positive integer")
-    cache = FeatureCache(features)
+    if cache is None:
+        cache = FeatureCache(features)
     lpos, rpos = check_pairs(left, right, cache.n_records)
     out = np.empty((lpos.size, len(comparisons)), dtype=np.int8)
     for start in range(0, lpos.size, chunk_size):

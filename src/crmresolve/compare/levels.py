@@ -616,9 +616,10 @@ class PhoneLastDigits(Level):
         k = self.digits
 
         def tail(value: str) -> int:
-            digits = value[1:] if value[:1] == "+" else value
-            if not (digits.isascii() and digits.isdigit()):  # E.164 takes the line above
-                digits = "".join(ch for ch in value if ch.isdigit() and ch.isascii())
+            end = value[-k:]
+            if len(end) == k and end.isascii() and end.isdigit():  # E.164 always ends so
+                return int(end)
+            digits = "".join(ch for ch in value if ch.isascii() and ch.isdigit())
             return int(digits[-k:]) if len(digits) >= k else -1
 
         tl, tr = pairs.lookup(self.column, f"last{k}", lambda u: per_unique(u, tail, np.int64, -1))
