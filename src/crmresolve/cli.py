@@ -6,6 +6,10 @@ one, write the two functions and register them::
 
     SUBCOMMANDS["pairs"] = Subcommand("pairs", "candidate pairs of a CSV", _pairs_args, _pairs)
 
+Subcommands reading a CSV reuse :func:`add_input_arguments` (INPUT, ``--id``, ``--field``,
+``--encoding``, ``--delimiter``, ``--on-bad-lines``) and :func:`load_input`; results go out
+through :func:`write_output` (stdout or ``--output``). Raise :class:`CliError` for user errors.
+
 Exit codes: 0 success, 2 usage or input errors (message on stderr as
 ``crmresolve: error: ...``, never a traceback), 130 interrupted.
 
@@ -29,7 +33,16 @@ from crmresolve.io import CsvFormatError, CsvWarning, read_csv_detailed
 from crmresolve.roles import ROLES, FieldMap, FieldSpecError, parse_field_specs
 from crmresolve.table import Table
 
-__all__ = ["SUBCOMMANDS", "CliError", "Subcommand", "main"]
+__all__ = [
+    "SUBCOMMANDS",
+    "CliError",
+    "Subcommand",
+    "add_input_arguments",
+    "load_input",
+    "main",
+    "note",
+    "write_output",
+]
 
 PROG = "crmresolve"
 
