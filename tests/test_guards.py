@@ -1,0 +1,89 @@
+"""Evidence guards: decisive evidence against a match caps the weight."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crmresolve.score.guards import (
+    DEFAULT_CAP_WEIGHT,
+    DisagreeUnless,
+    RequireAny,
+    apply_guards,
+    default_guards,
+    guard_from_dict,
+)
+
+NAMES = ("given_name", "surname", "email", "phone", "dob", "address")
+LEVELS = (6, 5, 5, 4, 5, 4)
+
+
+def g(*rows: tuple[int, ...]) -> np.ndarray:
+    return np.array(rows, dtype=np.int8)
+
+
+def test_household_member_is_capped() -> None:
+    # Different first names, same surname, phone and address, no dob/email: two people.
+    gamma = g((0, 4, -1, 3, -1, 3))
+    w, fired = apply_guards(np.array([25.0]), gamma, NAMES, LEVELS, default_guards(NAMES))
+    assert w[0] == DEFAULT_CAP_WEIGHT and fired[0] == 0
+
+
+def test_different_first_names_with_same_dob_are_not_capped() -> None:
+    # Febrl-style replaced first name, but the birth date agrees exactly.
+    gamma = g((0, 4, -1, 3, 4, 3))
+    w, fired = apply_guards(np.array([25.0]), gamma, NAMES, LEVELS, default_guards(NAMES))
+    assert w[0] == 25.0 and fired[0] == -1
+
+
+def test_different_dobs_capped_unless_email_agrees() -> None:
+    guards = default_guards(NAMES)
+    gamma = g((5, 4, -1, 3, 0, 3), (5, 4, 4, 3, 0, 3))
+    w, fired = apply_guards(np.array([20.0, 20.0]), gamma, NAMES, LEVELS, guards)
+    assert w.tolist() == [DEFAULT_CAP_WEIGHT, 20.0]
+    assert fired.tolist() == [1, -1]
+
+
+def test_location_only_evidence_is_capped() -> None:
+    gamma = g((-1, -1, 0, 3, -1, 3))
+    w, _ = apply_guards(np.array([12.0]), gamma, NAMES, LEVELS, default_guards(NAMES))
+    assert w[0] == DEFAULT_CAP_WEIGHT
+
+
+def test_low_weights_are_never_raised() -> None:
+    gamma = g((0, 0, 0, 0, 0, 0))
+    w, fired = apply_guards(np.array([-30.0]), gamma, NAMES, LEVELS, default_guards(NAMES))
+    assert w[0] == -30.0 and fired[0] == -1
+
+
+def test_guards_absent_fields_never_fire() -> None:
+    assert DisagreeUnless("dob").applies(g((0,)), ("given_name",), (6,)).tolist() == [False]
+    assert RequireAny(("email",)).applies(g((0,)), ("phone",), (4,)).tolist() == [False]
+    assert default_guards(("company", "phone")) == [RequireAny()]
+    assert default_guards(("company",)) == []
+
+
+def test_guards_round_trip_json() -> None:
+    for guard in default_guards(NAMES):
+        assert guard_from_dict(json.loads(json.dumps(guard.to_dict()))) == guard
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(*[st.integers(-1, n - 1) for n in LEVELS], st.floats(-40, 40)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_guards_only_lower_and_are_row_independent(rows: list[tuple[float, ...]]) -> None:
+    gamma = np.array([r[:-1] for r in rows], dtype=np.int8)
+    w = np.array([r[-1] for r in rows])
+    out, _ = apply_guards(w, gamma, NAMES, LEVELS, default_guards(NAMES))
+    assert (out <= w).all()
+    perm = np.arange(len(rows))[::-1]
+    out_rev, _ = apply_guards(w[perm], gamma[perm], NAMES, LEVELS, default_guards(NAMES))
+    assert np.array_equal(out_rev, out[perm])

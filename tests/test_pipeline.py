@@ -1,0 +1,240 @@
+"""End-to-end resolution: every record accounted for, deterministic, explainable, portable."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import crmresolve
+from crmresolve import evaluate as ev
+from crmresolve.pipeline import Resolution, Resolver, dedupe, link
+from crmresolve.score import FellegiSunter
+from crmresolve.table import Table
+
+ROOT = Path(__file__).parents[1]
+DATASETS = ROOT / ".." / "shared" / "datasets"
+EXAMPLE = ROOT / "examples" / "contacts.csv"
+FIELDS = {
+    "given_name": ["first_name"],
+    "surname": ["last_name"],
+    "email": ["email"],
+    "phone": ["phone"],
+    "company": ["company"],
+    "street": ["street"],
+    "city": ["city"],
+    "postcode": ["postcode"],
+    "country": ["country"],
+    "dob": ["date_of_birth"],
+    "updated_at": ["updated_at"],
+    "source": ["source"],
+}
+
+
+def truth_of(res: Resolution, path: Path) -> np.ndarray:
+    with path.open(newline="", encoding="utf-8") as fh:
+        truth = {r["record_id"]: r["entity_id"] for r in csv.DictReader(fh)}
+    return np.array([truth[i] for i in res.table.ids], dtype=object)
+
+
+@pytest.fixture(scope="module")
+def example() -> Resolution:
+    return dedupe(EXAMPLE, id_column="record_id", fields=FIELDS)
+
+
+def test_every_record_is_in_exactly_one_cluster_with_a_golden_record(example: Resolution) -> None:
+    res = example
+    assert res.clustering.labels.shape == (res.n_records,)
+    assert res.golden is not None
+    assert len(res.golden.cluster_ids) == res.n_clusters
+    members = [m for ms in res.golden.members for m in ms]
+    assert sorted(members) == sorted(res.table.ids.tolist())
+
+
+def test_example_quality(example: Resolution) -> None:
+    # A regression floor well below the measured figures (pairwise F1 ≈ 0.98, cluster ≈ 0.95).
+    truth = truth_of(example, ROOT / "examples" / "contacts_truth.csv")
+    p = example.pairs.above(0.5)
+    assert ev.pairwise_metrics(p.left, p.right, truth).f1 > 0.9
+    assert ev.cluster_pairwise_metrics(example.clustering.labels, truth).f1 > 0.9
+
+
+def test_lineage_values_come_from_member_records(example: Resolution) -> None:
+    assert example.golden is not None
+    pos = {rid: i for i, rid in enumerate(example.table.ids)}
+    assert len(example.golden.lineage) > 0
+    for row in example.golden.lineage:
+        raw = example.table.columns[row.column][pos[row.source_record_id]]
+        assert raw == row.value
+
+
+def test_explain_sums_to_the_pair_weight(example: Resolution) -> None:
+    p = example.pairs
+    i = int(np.argmax(p.match_probability))
+    a, b = example.table.ids[p.left[i]], example.table.ids[p.right[i]]
+    exp = example.explain(a, b)
+    text = str(exp)
+    assert "match probability" in text
+    assert exp.weight == pytest.approx(p.match_weight[i])
+
+
+def test_same_clusters_whatever_the_row_order() -> None:
+    table = crmresolve.io.load_table(EXAMPLE, id_column="record_id")
+    base = dedupe(table, fields=FIELDS)
+    perm = np.random.default_rng(3).permutation(len(table))
+    shuffled = dedupe(table.take(perm), fields=FIELDS)
+    assert dict(zip(base.table.ids, base.cluster_of, strict=True)) == dict(
+        zip(shuffled.table.ids, shuffled.cluster_of, strict=True)
+    )
+
+
+def test_saved_model_scores_identically(tmp_path: Path, example: Resolution) -> None:
+    path = tmp_path / "model.json"
+    example.model.save(path)
+    assert b"\x80" not in path.read_bytes()[:2]  # JSON text, not a pickle
+    loaded = FellegiSunter.load(path)
+    p = example.pairs
+    g = loaded.compute_gamma(example.features.columns, p.left, p.right)
+    assert np.array_equal(g, p.gamma)
+    assert np.array_equal(loaded.predict(g).match_weight, example.model.predict(g).match_weight)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_scores_symmetric_in_pair_order(example: Resolution, data: st.DataObject) -> None:
+    p = example.pairs
+    idx = data.draw(st.lists(st.integers(0, len(p) - 1), min_size=1, max_size=20))
+    sel = np.array(idx)
+    model = example.model
+    f = example.features.columns
+    fwd = model.predict(model.compute_gamma(f, p.left[sel], p.right[sel])).match_weight
+    rev = model.predict(model.compute_gamma(f, p.right[sel], p.left[sel])).match_weight
+    assert np.array_equal(fwd, rev)
+
+
+def test_unknown_role_and_missing_column_are_clear_errors() -> None:
+    t = Table.from_columns({"a": ["x"]})
+    with pytest.raises(ValueError, match="unknown role"):
+        Resolver({"nickname": ["a"]}).resolve(t)
+    with pytest.raises(ValueError, match="not in the input"):
+        Resolver({"email": ["nope"]}).resolve(t)
+
+
+def test_household_members_are_not_merged() -> None:
+    # Two brothers and their mother at one address with one landline; Bob is Robert's
+    # duplicate. Only the duplicate pair may merge.
+    rows = [
+        {
+            "id": "1",
+            "first": "Robert",
+            "last": "Miller",
+            "dob": "1980-04-02",
+            "phone": "415 555 0101",
+            "street": "12 Oak Street",
+        },
+        {
+            "id": "2",
+            "first": "Bob",
+            "last": "Miller",
+            "dob": "1980-04-02",
+            "phone": "415-555-0101",
+            "street": "12 Oak St.",
+        },
+        {
+            "id": "3",
+            "first": "Thomas",
+            "last": "Miller",
+            "dob": "1983-11-20",
+            "phone": "(415) 555 0101",
+            "street": "12 Oak St",
+        },
+        {
+            "id": "4",
+            "first": "Susan",
+            "last": "Miller",
+            "dob": "1955-06-30",
+            "phone": "4155550101",
+            "street": "12 Oak Street",
+        },
+    ]
+    rows += [
+        {
+            "id": str(10 + i),
+            "first": f,
+            "last": s,
+            "dob": f"19{60 + i}-0{1 + i % 9}-1{i % 9}",
+            "phone": f"415 555 02{i:02d}",
+            "street": f"{i + 1} Elm Street",
+        }
+        for i, (f, s) in enumerate(
+            [
+                ("Anna", "Lee"),
+                ("Mark", "Chan"),
+                ("Olga", "Ivanova"),
+                ("Pedro", "Diaz"),
+                ("Ken", "Sato"),
+                ("Lars", "Berg"),
+                ("Mia", "Holm"),
+                ("Ravi", "Iyer"),
+            ]
+        )
+    ]
+    fields = {
+        "given_name": ["first"],
+        "surname": ["last"],
+        "dob": ["dob"],
+        "phone": ["phone"],
+        "street": ["street"],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = dedupe(rows, id_column="id", fields=fields)
+    c = dict(zip(res.table.ids, res.cluster_of, strict=True))
+    assert c["1"] == c["2"]
+    assert len({c["1"], c["3"], c["4"]}) == 3
+
+
+@pytest.mark.skipif(not (DATASETS / "febrl3").exists(), reason="shared datasets not present")
+def test_febrl3_quality_floor() -> None:
+    rows = list(csv.DictReader((DATASETS / "febrl3" / "febrl3.csv").open()))
+    truth = np.array([r.pop("entity_id") for r in rows], dtype=object)
+    for r in rows:
+        r.pop("rec_id")
+    t = Table.from_records(rows, id_column="record_id")
+    fields = {
+        "given_name": ["given_name"],
+        "surname": ["surname"],
+        "street": ["street_number", "address_1"],
+        "city": ["suburb"],
+        "postcode": ["postcode"],
+        "dob": ["date_of_birth"],
+        "identifier": ["soc_sec_id"],
+    }
+    res = Resolver(fields, default_region="AU", golden=False).resolve(t)
+    p = res.pairs.above(0.5)
+    # Measured 0.993 (benchmarks/RESULTS.md); the issue's target is >= 0.99.
+    assert ev.pairwise_metrics(p.left, p.right, truth).f1 >= 0.99
+
+
+@pytest.mark.skipif(not (DATASETS / "febrl4").exists(), reason="shared datasets not present")
+def test_link_pairs_only_cross_sources() -> None:
+    a = list(csv.DictReader((DATASETS / "febrl4" / "febrl4_a.csv").open()))[:300]
+    b = list(csv.DictReader((DATASETS / "febrl4" / "febrl4_b.csv").open()))[:300]
+    for r in a + b:
+        r.pop("rec_id")
+        r.pop("entity_id")
+    fields = {
+        "given_name": ["given_name"],
+        "surname": ["surname"],
+        "dob": ["date_of_birth"],
+        "postcode": ["postcode"],
+    }
+    res = link(a, b, fields=fields, id_column="record_id")
+    assert res.link_sources is not None
+    src = res.link_sources
+    assert (src[res.pairs.left] != src[res.pairs.right]).all()
