@@ -162,8 +162,8 @@ class Resolver:
         source_priority: source systems ranked best first, for the source-priority rule.
         golden: build golden records (``False`` skips survivorship, e.g. for pair scoring).
         guards: evidence guards capping pairs with decisive evidence against a match
-            (:mod:`crmresolve.score.guards`); default :func:`~crmresolve.score.guards.default_guards`
-            for the comparisons, ``[]`` for none.
+            (:mod:`crmresolve.score.guards`); default
+            :func:`~crmresolve.score.guards.default_guards` for the comparisons, ``[]`` for none.
         strong_evidence: two records of one cluster whose values conflict (different birth
             dates, identifiers or first names) stay together only when their own direct match
             probability reaches this; otherwise the cluster is split between them.

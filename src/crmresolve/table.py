@@ -41,7 +41,8 @@ def clean_cell(value: Any) -> str | None:
         return value if value.strip() else None
     try:
         # pandas.NA / NaT and numpy NaN variants
-        if value != value:  # noqa: PLR0124 - NaN check that works for numpy scalars
+        # NaN is the one value unequal to itself; this also catches numpy scalars.
+        if value != value:
             return None
     except (TypeError, ValueError):
         pass
@@ -73,7 +74,7 @@ class Table:
 
     @classmethod
     def from_columns(
-        cls, columns: Mapping[str, Sequence[Any]], ids: Sequence[Any] | None = None
+        cls, columns: Mapping[str, Sequence[Any] | ObjArray], ids: Sequence[Any] | None = None
     ) -> Table:
         """Build a table from column sequences; ids default to ``"0", "1", ...``."""
         cols = {str(k): _to_obj_array(v) for k, v in columns.items()}
@@ -117,14 +118,14 @@ class Table:
         ]
 
 
-def _to_obj_array(values: Sequence[Any]) -> ObjArray:
+def _to_obj_array(values: Sequence[Any] | ObjArray) -> ObjArray:
     out = np.empty(len(values), dtype=object)
     for i, v in enumerate(values):
         out[i] = clean_cell(v)
     return out
 
 
-def _ids_array(values: Sequence[Any], column: str | None = None) -> ObjArray:
+def _ids_array(values: Sequence[Any] | ObjArray, column: str | None = None) -> ObjArray:
     out = np.empty(len(values), dtype=object)
     seen: dict[str, int] = {}
     where = f" in column {column!r}" if column else ""
