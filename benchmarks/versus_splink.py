@@ -19,9 +19,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from datasets import DATASETS  # noqa: E402
-from quality import run_crmresolve  # noqa: E402
-from splink_bench import machine_info, run_splink  # noqa: E402
+from datasets import DATASETS
+from quality import run_crmresolve
+from splink_bench import machine_info, run_splink
 
 
 def _row(name: str) -> dict[str, Any]:
