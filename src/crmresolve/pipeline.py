@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +45,9 @@ from crmresolve.score import FellegiSunter, match_probability
 from crmresolve.score.guards import Guard, apply_guards, default_guards
 from crmresolve.survive import GoldenRecords, RuleSet, build_golden_records
 from crmresolve.table import ObjArray, Table
+
+if TYPE_CHECKING:
+    from crmresolve.display import ClusterView, Evaluation
 
 __all__ = ["PairScores", "Resolution", "Resolver", "dedupe", "link"]
 
@@ -140,6 +143,40 @@ class Resolution:
             truth=truth,
             link_sources=self.link_sources,
         )
+    def evaluate(self, truth: Any, *, threshold: float | None = None) -> Evaluation:
+        """Score this resolution against labels (see :class:`crmresolve.display.Evaluation`).
+
+        ``truth`` is one of: the name of a table column holding an entity id per record; an
+        array with an entity id per record (input order); a mapping record id → entity id;
+        or labelled pairs ``[(record_a, record_b, is_match), ...]``. Records without a label
+        (missing, empty, absent from the mapping) count as their own entity. ``threshold``
+        defaults to the resolution's. ``.plot()`` on the result draws precision / recall / F1
+        by threshold.
+        """
+        from crmresolve.display import evaluate_resolution
+
+        return evaluate_resolution(self, truth, threshold=threshold)
+
+    def cluster_view(
+        self,
+        key: str,
+        *,
+        columns: Sequence[str] | None = None,
+        show_values: bool = True,
+    ) -> ClusterView:
+        """Members of one cluster side by side with its golden record and lineage.
+
+        ``key`` is a cluster id or the id of any member record. Shows raw values (for the
+        analyst's own notebook); ``show_values=False`` masks them.
+        """
+        from crmresolve.display import cluster_view
+
+        return cluster_view(self, key, columns=columns, show_values=show_values)
+
+    def _repr_html_(self) -> str:
+        from crmresolve.display import resolution_html
+
+        return resolution_html(self)
 
 
 class Resolver:
@@ -294,7 +331,12 @@ class Resolver:
         names = tuple(c.name for c in comps)
         guards = self.guards if self.guards is not None else default_guards(names)
         weight, guard_hits = apply_guards(
-            scores.match_weight, gamma, names, [len(c.level_labels) for c in comps], guards
+            scores.match_weight,
+            gamma,
+            names,
+            [len(c.level_labels) for c in comps],
+            guards,
+            records=(feats.columns, pairs.left, pairs.right),
         )
         probability = match_probability(weight)
 
@@ -302,7 +344,12 @@ class Resolver:
             g = model.compute_gamma(feats.columns, lft, rgt)
             s = model.predict(g, tf_values=_tf_values(model, feats.columns, lft, rgt))
             w, _ = apply_guards(
-                s.match_weight, g, names, [len(c.level_labels) for c in comps], guards
+                s.match_weight,
+                g,
+                names,
+                [len(c.level_labels) for c in comps],
+                guards,
+                records=(feats.columns, lft, rgt),
             )
             return match_probability(w)
 
