@@ -143,6 +143,7 @@ class Resolution:
             truth=truth,
             link_sources=self.link_sources,
         )
+
     def evaluate(self, truth: Any, *, threshold: float | None = None) -> Evaluation:
         """Score this resolution against labels (see :class:`crmresolve.display.Evaluation`).
 
@@ -331,12 +332,7 @@ class Resolver:
         names = tuple(c.name for c in comps)
         guards = self.guards if self.guards is not None else default_guards(names)
         weight, guard_hits = apply_guards(
-            scores.match_weight,
-            gamma,
-            names,
-            [len(c.level_labels) for c in comps],
-            guards,
-            records=(feats.columns, pairs.left, pairs.right),
+            scores.match_weight, gamma, names, [len(c.level_labels) for c in comps], guards
         )
         probability = match_probability(weight)
 
@@ -344,12 +340,7 @@ class Resolver:
             g = model.compute_gamma(feats.columns, lft, rgt)
             s = model.predict(g, tf_values=_tf_values(model, feats.columns, lft, rgt))
             w, _ = apply_guards(
-                s.match_weight,
-                g,
-                names,
-                [len(c.level_labels) for c in comps],
-                guards,
-                records=(feats.columns, lft, rgt),
+                s.match_weight, g, names, [len(c.level_labels) for c in comps], guards
             )
             return match_probability(w)
 
