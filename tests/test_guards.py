@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from crmresolve.score.guards import (
     DEFAULT_CAP_WEIGHT,
     DisagreeUnless,
+    OneSided,
     RequireAny,
     apply_guards,
     default_guards,
@@ -87,3 +88,27 @@ def test_guards_only_lower_and_are_row_independent(rows: list[tuple[float, ...]]
     perm = np.arange(len(rows))[::-1]
     out_rev, _ = apply_guards(w[perm], gamma[perm], NAMES, LEVELS, default_guards(NAMES))
     assert np.array_equal(out_rev, out[perm])
+
+
+def test_nameless_record_is_not_matched_to_a_named_one_on_location() -> None:
+    # A role mailbox (no name) and a colleague at the same address and switchboard; then the
+    # same role mailbox twice; then a nameless record sharing the person's e-mail.
+    feats = {
+        "given_name": np.array(["ann", None, None, None], dtype=object),
+        "surname": np.array(["lee", None, None, None], dtype=object),
+    }
+    left, right = np.array([0, 1, 0]), np.array([1, 2, 3])
+    gamma = g((-1, -1, 0, 3, -1, 3), (-1, -1, 4, 3, -1, 3), (-1, -1, 4, -1, -1, -1))
+    guards = default_guards(NAMES)
+    assert any(isinstance(x, OneSided) for x in guards)
+    w, _ = apply_guards(
+        np.full(3, 20.0), gamma, NAMES, LEVELS, guards, records=(feats, left, right)
+    )
+    assert w.tolist() == [DEFAULT_CAP_WEIGHT, 20.0, 20.0]
+    w1, fired1 = apply_guards(
+        np.full(3, 20.0), gamma, NAMES, LEVELS, [OneSided()], records=(feats, left, right)
+    )
+    assert w1.tolist() == w.tolist() and fired1.tolist() == [0, -1, -1]
+    # Without the records, a guard that reads values never fires.
+    w2, _ = apply_guards(np.full(3, 20.0), gamma, NAMES, LEVELS, [OneSided()])
+    assert w2.tolist() == [20.0, 20.0, 20.0]

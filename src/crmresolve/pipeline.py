@@ -332,7 +332,12 @@ class Resolver:
         names = tuple(c.name for c in comps)
         guards = self.guards if self.guards is not None else default_guards(names)
         weight, guard_hits = apply_guards(
-            scores.match_weight, gamma, names, [len(c.level_labels) for c in comps], guards
+            scores.match_weight,
+            gamma,
+            names,
+            [len(c.level_labels) for c in comps],
+            guards,
+            records=(feats.columns, pairs.left, pairs.right),
         )
         probability = match_probability(weight)
 
@@ -340,7 +345,12 @@ class Resolver:
             g = model.compute_gamma(feats.columns, lft, rgt)
             s = model.predict(g, tf_values=_tf_values(model, feats.columns, lft, rgt))
             w, _ = apply_guards(
-                s.match_weight, g, names, [len(c.level_labels) for c in comps], guards
+                s.match_weight,
+                g,
+                names,
+                [len(c.level_labels) for c in comps],
+                guards,
+                records=(feats.columns, lft, rgt),
             )
             return match_probability(w)
 

@@ -12,6 +12,10 @@ of pairs whose comparison vector carries decisive evidence against a match:
   valid, different dates of birth."
 * :class:`RequireAny` — none of the identity fields agrees at all: location alone (same
   address, same switchboard) never makes two records one person.
+* :class:`OneSided` — one record names a person and the other names nobody (a role mailbox
+  such as ``sales@``, a company or household account), and no personal field agrees. Missing
+  values are normally neutral, but a record *without any name* is not a person record with
+  its name left out: it shares the company, address and switchboard of every colleague.
 
 Guards are configuration (JSON-serialisable), applied after scoring, vectorised over gamma,
 and reported per pair so that explanations say why a weight was capped.
@@ -38,6 +42,7 @@ __all__ = [
     "DEFAULT_CAP_WEIGHT",
     "DisagreeUnless",
     "Guard",
+    "OneSided",
     "RequireAny",
     "apply_guards",
     "default_guards",
@@ -50,9 +55,14 @@ DEFAULT_CAP_WEIGHT = math.log2(0.01 / 0.99)
 Int8Array = npt.NDArray[np.int8]
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+#: Per-record feature columns and the pairs' record positions, for guards reading values.
+Records = tuple[Mapping[str, npt.NDArray[np.object_]], IntArray, IntArray]
 
 #: Personal fields whose agreement overrules a disagreement of another field.
 PERSONAL = ("dob", "email", "identifier")
+#: Feature columns that name a person.
+PERSON_NAME = ("given_name", "surname", "full_name")
 #: Fields that identify a person or an organisation by themselves.
 IDENTITY = ("given_name", "surname", "full_name", "email", "dob", "identifier", "company")
 
@@ -93,9 +103,7 @@ class DisagreeUnless:
     def name(self) -> str:
         return f"{self.comparison} disagrees and none of {', '.join(self.unless)} agrees"
 
-    def applies(
-        self, gamma: Int8Array, names: Sequence[str], n_levels: Sequence[int]
-    ) -> BoolArray:
+    def applies(self, gamma: Int8Array, names: Sequence[str], n_levels: Sequence[int]) -> BoolArray:
         if self.comparison not in names:
             return np.zeros(len(gamma), dtype=bool)
         fires: BoolArray = gamma[:, names.index(self.comparison)] == 0
@@ -125,9 +133,7 @@ class RequireAny:
     def name(self) -> str:
         return f"none of {', '.join(self.comparisons)} agrees"
 
-    def applies(
-        self, gamma: Int8Array, names: Sequence[str], n_levels: Sequence[int]
-    ) -> BoolArray:
+    def applies(self, gamma: Int8Array, names: Sequence[str], n_levels: Sequence[int]) -> BoolArray:
         present = [names.index(c) for c in self.comparisons if c in names]
         if not present:
             return np.zeros(len(gamma), dtype=bool)
@@ -145,6 +151,55 @@ class RequireAny:
         }
 
 
+@dataclass(frozen=True)
+class OneSided:
+    """Cap pairs where exactly one record has a value in any of ``columns`` (feature keys)
+    and none of the comparisons in ``unless`` agrees.
+
+    Reads the records' values (gamma says "missing" for one-sided and two-sided gaps alike),
+    so it only fires when :func:`apply_guards` gets ``records``."""
+
+    columns: tuple[str, ...] = PERSON_NAME
+    unless: tuple[str, ...] = PERSONAL
+    cap_weight: float = DEFAULT_CAP_WEIGHT
+
+    @property
+    def name(self) -> str:
+        return (
+            f"only one record has any of {', '.join(self.columns)} "
+            f"and none of {', '.join(self.unless)} agrees"
+        )
+
+    def applies(self, gamma: Int8Array, names: Sequence[str], n_levels: Sequence[int]) -> BoolArray:
+        return np.zeros(len(gamma), dtype=bool)
+
+    def applies_records(
+        self, gamma: Int8Array, names: Sequence[str], n_levels: Sequence[int], records: Records
+    ) -> BoolArray:
+        features, left, right = records
+        cols = [features[c] for c in self.columns if c in features]
+        if not cols:
+            return np.zeros(len(gamma), dtype=bool)
+        n = len(cols[0])
+        has = np.zeros(n, dtype=bool)
+        for col in cols:
+            has |= np.fromiter((v is not None for v in col), dtype=bool, count=n)
+        fires: BoolArray = has[left] != has[right]
+        for other in self.unless:
+            if other in names:
+                k = names.index(other)
+                fires &= ~_agrees(gamma[:, k], n_levels[k])
+        return fires
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "one_sided",
+            "columns": list(self.columns),
+            "unless": list(self.unless),
+            "cap_weight": self.cap_weight,
+        }
+
+
 def guard_from_dict(data: Mapping[str, Any]) -> Guard:
     """Inverse of ``to_dict`` (for JSON configs)."""
     kind = data.get("type")
@@ -153,6 +208,9 @@ def guard_from_dict(data: Mapping[str, Any]) -> Guard:
         return DisagreeUnless(str(data["comparison"]), tuple(data.get("unless", PERSONAL)), cap)
     if kind == "require_any":
         return RequireAny(tuple(data.get("comparisons", IDENTITY)), cap)
+    if kind == "one_sided":
+        columns = tuple(data.get("columns", PERSON_NAME))
+        return OneSided(columns, tuple(data.get("unless", PERSONAL)), cap)
     raise ValueError(f"unknown guard type {kind!r}")
 
 
@@ -161,8 +219,10 @@ def default_guards(comparison_names: Sequence[str]) -> list[Guard]:
 
     Person data (a given name or a date of birth is compared): different first names and
     different dates of birth are decisive unless a personal identifier agrees; and some
-    identity field must agree. Without person fields (companies, places) only
-    :class:`RequireAny` is used, over the identity fields present.
+    identity field must agree. With person names compared, a record naming nobody is not
+    matched to a named one on shared location alone (:class:`OneSided`). Without person
+    fields (companies, places) only :class:`RequireAny` is used, over the identity fields
+    present.
     """
     names = set(comparison_names)
     guards: list[Guard] = []
@@ -172,6 +232,8 @@ def default_guards(comparison_names: Sequence[str]) -> list[Guard]:
         guards.append(DisagreeUnless("dob", unless=("email", "identifier")))
     if names & set(IDENTITY) and names - set(IDENTITY):
         guards.append(RequireAny())
+    if names & set(PERSON_NAME):
+        guards.append(OneSided())
     return guards
 
 
@@ -181,12 +243,24 @@ def apply_guards(
     names: Sequence[str],
     n_levels: Sequence[int],
     guards: Sequence[Guard],
+    *,
+    records: Records | None = None,
 ) -> tuple[FloatArray, npt.NDArray[np.int16]]:
-    """Capped weights and, per pair, the index of the first guard that capped it (-1: none)."""
+    """Capped weights and, per pair, the index of the first guard that capped it (-1: none).
+
+    ``records`` = ``(features, left, right)`` lets guards that read record values (such as
+    :class:`OneSided`) fire; without it they never do."""
     out = weight.copy()
     fired = np.full(len(weight), -1, dtype=np.int16)
     for i, guard in enumerate(guards):
-        hit = guard.applies(gamma, list(names), n_levels) & (out > guard.cap_weight)
+        by_records = getattr(guard, "applies_records", None)
+        if by_records is not None:
+            if records is None:
+                continue
+            applies: BoolArray = by_records(gamma, list(names), n_levels, records)
+        else:
+            applies = guard.applies(gamma, list(names), n_levels)
+        hit = applies & (out > guard.cap_weight)
         out[hit] = guard.cap_weight
         fired[hit & (fired < 0)] = i
     return out, fired
