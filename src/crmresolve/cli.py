@@ -183,6 +183,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "profile", "data-quality profile of a CSV export", _profile_args, _profile
     ),
 }
+import crmresolve.cli_store  # noqa: E402, F401  (registers the `store` subcommands)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,156 @@
+"""Benchmarks of the embedded store (:mod:`crmresolve.store`).
+
+    python benchmarks/store_bench.py f1 --dataset contacts|crm20k|febrl3 [--batches 5]
+    python benchmarks/store_bench.py scale --input /tmp/crm1m.csv --n 1000000 --batch 50000
+
+``f1``: cluster F1 of adding the data in ``--batches`` equal batches vs resolving it in one
+batch (same store code, one add). ``scale``: fills a store in batches up to ``--n`` records,
+then measures adding 1 000 new records and ``find`` latency (p50/p95 over 200 stored
+records' values, with their id column dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from crmresolve import evaluate as ev
+from crmresolve.io import read_csv
+from crmresolve.store import Store
+from crmresolve.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _dataset(name: str) -> tuple[Table, dict[str, str], str, dict[str, list[str]] | None, str]:
+    if name == "contacts":
+        t = read_csv(ROOT / "examples/contacts.csv", id_column="record_id")
+        truth = read_csv(ROOT / "examples/contacts_truth.csv", id_column="record_id")
+        return (
+            t,
+            dict(zip(truth.ids.tolist(), truth.columns["entity_id"].tolist(), strict=True)),
+            "record_id",
+            None,
+            "US",
+        )
+    if name == "crm20k":
+        t = read_csv("/tmp/crm20k.csv", id_column="record_id")
+        truth = read_csv("/tmp/crm20k_truth.csv", id_column="record_id")
+        return (
+            t,
+            dict(zip(truth.ids.tolist(), truth.columns["entity_id"].tolist(), strict=True)),
+            "record_id",
+            None,
+            "US",
+        )
+    from datasets import load
+
+    ds = load(name)
+    t = ds.to_table()
+    fields = {k: v for k, v in ds.roles.items() if k != "source"}
+    truth = dict(zip(t.ids.tolist(), np.asarray(ds.entity_id, dtype=object).tolist(), strict=True))
+    return t, truth, "record_id", fields, "AU"
+
+
+def _f1(store: Store, truth: dict[str, str]) -> float:
+    a = store.assignments()
+    ids = sorted(a)
+    return ev.cluster_pairwise_metrics([a[i] for i in ids], [truth[i] for i in ids]).f1
+
+
+def run_f1(name: str, batches: int) -> dict[str, Any]:
+    table, truth, id_col, fields, region = _dataset(name)
+    n = len(table)
+    out: dict[str, Any] = {"dataset": name, "records": n, "batches": batches}
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in (1, batches):
+            with Store.open(os.path.join(tmp, f"s{k}.db")) as st:
+                t0 = time.perf_counter()
+                for b in range(k):
+                    sub = table.take(np.arange(b * n // k, (b + 1) * n // k))
+                    st.add(sub, id_column=id_col, fields=fields, default_region=region)
+                out[f"seconds_{k}"] = round(time.perf_counter() - t0, 2)
+                st.check_invariants()
+                out[f"f1_{k}"] = round(_f1(st, truth), 4)
+    out["delta"] = round(out[f"f1_{batches}"] - out["f1_1"], 4)
+    return out
+
+
+def run_scale(path: str, n_total: int, batch: int, first: int, db: str | None) -> dict[str, Any]:
+    table = read_csv(path, id_column="record_id")
+    n_total = min(n_total, len(table) - 1000)
+    with tempfile.TemporaryDirectory() as tmp:
+        dbp = db or os.path.join(tmp, "scale.db")
+        if os.path.exists(dbp):
+            os.remove(dbp)
+        fills = []
+        with Store.open(dbp) as st:
+            start = 0
+            while start < n_total:
+                size = first if start == 0 else min(batch, n_total - start)
+                t0 = time.perf_counter()
+                st.add(table.take(np.arange(start, start + size)), id_column="record_id")
+                fills.append((start + size, round(time.perf_counter() - t0, 2)))
+                print("filled", fills[-1], flush=True)
+                start += size
+            t0 = time.perf_counter()
+            st.add(table.take(np.arange(n_total, n_total + 1000)), id_column="record_id")
+            add_1000 = time.perf_counter() - t0
+            rng = np.random.default_rng(0)
+            probe = rng.choice(n_total, 200, replace=False)
+            recs = table.take(probe).to_records()
+            lat = []
+            for r in recs:
+                r.pop("record_id", None)
+                t0 = time.perf_counter()
+                st.find(r)
+                lat.append(time.perf_counter() - t0)
+            size_mb = os.path.getsize(dbp) / 1e6
+        return {
+            "stored": n_total,
+            "add_1000_seconds": round(add_1000, 2),
+            "find_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 2),
+            "find_p95_ms": round(float(np.percentile(lat, 95)) * 1000, 2),
+            "db_mb": round(size_mb, 1),
+            "fill": fills,
+        }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("f1")
+    f.add_argument("--dataset", default="contacts")
+    f.add_argument("--batches", type=int, default=5)
+    s = sub.add_parser("scale")
+    s.add_argument("--input", required=True)
+    s.add_argument("--n", type=int, default=100_000)
+    s.add_argument("--batch", type=int, default=50_000)
+    s.add_argument("--first", type=int, default=20_000)
+    s.add_argument("--db")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+    if args.cmd == "f1":
+        res = run_f1(args.dataset, args.batches)
+    else:
+        res = run_scale(args.input, args.n, args.batch, args.first, args.db)
+    res["machine"] = (
+        f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}"
+    )
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
