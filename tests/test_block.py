@@ -412,7 +412,7 @@ def test_default_rules_follow_available_keys() -> None:
     assert "sorted_tokens(full_name, min_tokens=2)" in with_full
     assert "initials(full_name, min_tokens=2) & street" in with_full
     company = [r.name for r in default_rules(["company", "city", "postcode"])]
-    assert company == ["company & city", "company & postcode"]
+    assert company == ["company & city", "company & postcode", "rare_token(company)"]
     assert default_rules([]) == []
     assert len(set(person)) == len(person)
 
@@ -477,3 +477,74 @@ def test_property_row_order_invariant(
         (min(perm[i], perm[j]), max(perm[i], perm[j]), r) for i, j, r in as_triples(moved)
     )
     assert back == base
+
+
+# --------------------------------------------------------------------------- rare tokens, splits
+
+
+def test_rare_token_key_matches_a_naive_reference() -> None:
+    values = ["acme berg ag", "berg acme", "acme lind", "lind acme gmbh", "acme", "solo word"]
+    docs = [set(v.split()) for v in values]
+
+    def naive(i: int, rank: int) -> str | None:
+        shared = sorted(
+            (sum(t in d for d in docs), t)
+            for t in docs[i]
+            if len(t) > 1 and sum(t in d for d in docs) > 1
+        )
+        return shared[rank - 1][1] if len(shared) >= rank else None
+
+    for rank in (1, 2):
+        key = KeyFunction("rare_token", "company", None if rank == 1 else rank)
+        assert key.keys_of_clean(values) == [naive(i, rank) for i in range(len(values))]
+    assert KeyFunction.from_dict(KeyFunction("rare_token", "text", 2).to_dict()).arg == 2
+    # the key does not depend on row order
+    key = KeyFunction("rare_token", "company")
+    assert key.keys_of_clean(values[::-1]) == key.keys_of_clean(values)[::-1]
+
+
+def split_reference(
+    features: dict[str, np.ndarray], rule: BlockingRule, limit: int
+) -> set[tuple[int, int]]:
+    """Oversized blocks split: records (input order) pair with the next limit - 1 of the block."""
+    n = len(next(iter(features.values())))
+    keys = [tuple(k.apply(features[k.column][i]) for k in rule.keys) for i in range(n)]
+    blocks: dict[Any, list[int]] = {}
+    for i, key in enumerate(keys):
+        if all(part is not None for part in key):
+            blocks.setdefault(key, []).append(i)
+    out = set()
+    for members in blocks.values():
+        for a, b in combinations(range(len(members)), 2):
+            if len(members) <= limit or b - a < limit:
+                out.add((members[a], members[b]))
+    return out
+
+
+@pytest.mark.parametrize("limit", [2, 3, 7, 40])
+def test_split_oversized_blocks_match_reference(limit: int) -> None:
+    rng = np.random.default_rng(limit)
+    f = {
+        "a": obj(rng.choice(["x", "y", "z", None], 60, p=[0.6, 0.2, 0.1, 0.1]).tolist()),
+        "b": obj(rng.choice(["p", "q"], 60).tolist()),
+    }
+    rules = [block_on("b"), block_on("a")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        got = generate_pairs(f, rules, max_block_size=limit, split_oversized=True)
+        chunks = list(iter_pairs(f, rules, max_block_size=limit, split_oversized=True, chunk_size=7))
+        diag = diagnose(f, rules, max_block_size=limit, split_oversized=True)
+    expected = split_reference(f, rules[0], limit) | split_reference(f, rules[1], limit)
+    assert set(zip(got.left.tolist(), got.right.tolist(), strict=True)) == expected
+    streamed = sorted(t for c in chunks for t in as_triples(c))
+    assert streamed == sorted(as_triples(got))
+    assert diag.rules[-1].cumulative_pairs == len(got)
+    # bounded: no record gains more than 2 * (limit - 1) partners per rule
+    assert len(got) <= len(rules) * 60 * (limit - 1)
+
+
+def test_split_oversized_blocks_warn() -> None:
+    f = {"phone": obj(["+41446681800"] * 10)}
+    with pytest.warns(OversizedBlockWarning, match="split 1 block"):
+        p = generate_pairs(f, [block_on("phone")], max_block_size=4, split_oversized=True)
+    assert len(p) == 10 * 3 - 6  # each record pairs with the next 3 (fewer at the end)

@@ -740,3 +740,47 @@ def test_empty_pairs() -> None:
     f = feats(email=["a@x.com"])
     assert compute_gamma(f, [], [], [email_comparison()]).shape == (0, 1)
     assert email_comparison().compute(f, np.array([], np.int64), np.array([], np.int64)).size == 0
+
+
+def test_text_comparison_matches_naive_jaccard_and_is_symmetric() -> None:
+    from crmresolve.compare.library import text_comparison
+
+    texts = [
+        "learning to rank with trees",
+        "trees learning rank to with",
+        "learning to rank",
+        "rank trees boosting",
+        "unrelated words here",
+        None,
+        "learning to rank",
+    ]
+    feats = {"text": np.array(texts, dtype=object)}
+    n = len(texts)
+    left = np.array([i for i in range(n) for j in range(n) if i != j])
+    right = np.array([j for i in range(n) for j in range(n) if i != j])
+    comp = text_comparison()
+    gamma = comp.compute(feats, left, right)
+    thresholds = (0.7, 0.5, 0.3, 0.15)
+
+    def naive(a: str | None, b: str | None) -> int:
+        if a is None or b is None:
+            return -1
+        if a == b:
+            return len(thresholds) + 1
+        sa, sb = set(a.split()), set(b.split())
+        jac = len(sa & sb) / len(sa | sb)
+        for k, t in enumerate(thresholds):
+            if jac >= t:
+                return len(thresholds) - k
+        return 0
+
+    expected = [naive(texts[i], texts[j]) for i, j in zip(left, right, strict=True)]
+    assert gamma.tolist() == expected
+    assert comp.compute(feats, right, left).tolist() == gamma.tolist()
+    assert cmp.Comparison.from_dict(comp.to_dict()).level_labels == comp.level_labels
+
+
+def test_default_comparisons_cover_text_only_data() -> None:
+    from crmresolve.compare.library import default_comparisons
+
+    assert [c.name for c in default_comparisons(["text"])] == ["text"]

@@ -191,7 +191,11 @@ class Resolver:
         comparisons: comparisons; default :func:`crmresolve.compare.default_comparisons`.
         threshold: match probability at which a pair joins a cluster.
         default_region: phone region for records without a country.
-        max_block_size: blocks with more records are skipped (with a warning).
+        max_block_size: blocks with more records are split (``split_oversized_blocks``) or
+            skipped, with a warning.
+        split_oversized_blocks: pair each record of an oversized block with the next
+            ``max_block_size - 1`` records of the block only, instead of skipping the block
+            (big true entities, e.g. one inventor on hundreds of patents, keep their pairs).
         max_cluster_size: clusters are split above this size.
         seed: random seed (u sampling); same input and seed give the same clusters.
         u_sample_size: random pairs sampled to estimate u.
@@ -217,6 +221,7 @@ class Resolver:
         threshold: float = 0.5,
         default_region: str = "US",
         max_block_size: int | None = DEFAULT_MAX_BLOCK_SIZE,
+        split_oversized_blocks: bool = True,
         max_cluster_size: int = 100,
         seed: int = 0,
         u_sample_size: int = 1_000_000,
@@ -235,6 +240,7 @@ class Resolver:
         self.threshold = threshold
         self.default_region = default_region
         self.max_block_size = max_block_size
+        self.split_oversized_blocks = split_oversized_blocks
         self.max_cluster_size = max_cluster_size
         self.seed = seed
         self.u_sample_size = u_sample_size
@@ -278,6 +284,7 @@ class Resolver:
             features.columns,
             rules,
             max_block_size=self.max_block_size,
+            split_oversized=self.split_oversized_blocks,
             link_sources=link_sources,
         )
 

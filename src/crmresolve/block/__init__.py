@@ -20,7 +20,8 @@ for sorted neighbourhood, close) become candidate pairs. Several rules are OR-ed
 
 Public surface: key functions (:func:`exact`, :func:`soundex`, :func:`metaphone`,
 :func:`nysiis`, :func:`match_rating`, :func:`prefix`, :func:`initial`, :func:`email_local`,
-:func:`digits`, :func:`year`, :func:`sorted_tokens`, :func:`initials`), rules
+:func:`digits`, :func:`year`, :func:`sorted_tokens`, :func:`initials`,
+:func:`rare_token`), rules
 (:func:`block_on`, :func:`sorted_neighbourhood`, :class:`BlockingRule`, :func:`default_rules`),
 pairs (:func:`generate_pairs`, :func:`iter_pairs`, :class:`CandidatePairs`) and
 :func:`diagnose`.
@@ -62,6 +63,7 @@ from crmresolve.block._keys import (
     metaphone,
     nysiis,
     prefix,
+    rare_token,
     sorted_tokens,
     soundex,
     year,
@@ -95,6 +97,7 @@ __all__ = [
     "metaphone",
     "nysiis",
     "prefix",
+    "rare_token",
     "sorted_neighbourhood",
     "sorted_tokens",
     "soundex",

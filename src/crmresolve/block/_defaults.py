@@ -28,6 +28,7 @@ from crmresolve.block._keys import (
     initial,
     initials,
     prefix,
+    rare_token,
     sorted_tokens,
     soundex,
 )
@@ -64,7 +65,9 @@ def default_rules(available_keys: Collection[str]) -> list[BlockingRule]:
     17    ``email_local(email)``                        same mailbox name at another domain
     18    ``company & city``, ``company & postcode``    same organisation at one site
           (``company`` alone when neither is present)
-    19    ``dob``                                       swapped name fields plus address errors
+    19    ``rare_token(company)``                       reordered/abbreviated company names
+    20    ``rare_token(text)``, ``rare_token(text, 2)`` free text sharing an unusual word
+    21    ``dob``                                       swapped name fields plus address errors
     ====  ============================================  ===========================================
 
     ``dob`` alone comes last: it only adds pairs the others missed, and with ~30 000 distinct
@@ -78,7 +81,7 @@ def default_rules(available_keys: Collection[str]) -> list[BlockingRule]:
     0.9998.
 
     >>> [r.name for r in default_rules(["company", "city", "phone"])]
-    ['phone', 'company & city']
+    ['phone', 'company & city', 'rare_token(company)']
     """
     keys = set(available_keys)
     given = "given_name_canonical" if "given_name_canonical" in keys else "given_name"
@@ -118,5 +121,8 @@ def default_rules(available_keys: Collection[str]) -> list[BlockingRule]:
         add("company", "postcode")
     else:
         add("company")
+    add(rare_token("company"))
+    add(rare_token("text"))
+    add(rare_token("text", 2))
     add("dob")
     return rules

@@ -236,6 +236,7 @@ def diagnose(
     link_only: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     drop_junk: bool = True,
+    split_oversized: bool = False,
 ) -> BlockingDiagnostics:
     """Per-rule pair counts, block sizes, reduction ratio and (with ``truth``) recall.
 
@@ -254,6 +255,7 @@ def diagnose(
         chunk_size=chunk_size,
         drop_junk=drop_junk,
         warn=False,
+        split_oversized=split_oversized,
     )
     n = plan.n_records
     sources = plan.sources

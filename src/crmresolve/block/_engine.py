@@ -6,7 +6,11 @@ How it works (and why it is fast):
    and cleaned per distinct value (missing/junk → no value); key transforms also run per
    *distinct* value; a conjunction combines the component codes arithmetically. ``-1`` = no
    key. Sorted-neighbourhood rules use ranks of the sorted distinct key values as codes.
-2. Blocks larger than the size limit are dropped (their records get ``-1``) with a warning.
+2. Blocks larger than the size limit are dropped (their records get ``-1``) with a warning, or
+   with ``split_oversized=True`` kept but *split*: within such a block (records in input order)
+   a record pairs only with the next ``limit - 1`` records, so the pairs stay bounded by
+   ``size × (limit - 1)`` while big true entities (many records of one person sharing a name)
+   keep most of their pairs.
 3. Records with a key are sorted by code. A record at sorted position ``p`` pairs with the records
    at ``p + 1 .. end(p) - 1`` where ``end(p)`` is the first position whose code is at least
    ``code(p) + window`` (``window == 1``: the end of its block). The pairs are laid out with
@@ -210,18 +214,33 @@ class _PreparedRule:
     block_sizes: Int64Array  # records per kept key value
     skipped_sizes: Int64Array  # records per skipped key value
     limit: int | None
+    #: Split oversized blocks: rank of each record within its block (-1: not in one).
+    split_ranks: Int64Array | None = None
+    split_sizes: Int64Array | None = None
 
     @property
     def records_with_key(self) -> int:
         return int(self.block_sizes.sum() + self.skipped_sizes.sum())
 
 
-def _prepare(rule: BlockingRule, cache: _KeyCache, max_block_size: int | None) -> _PreparedRule:
+def _prepare(
+    rule: BlockingRule, cache: _KeyCache, max_block_size: int | None, split: bool = False
+) -> _PreparedRule:
     codes, n_values = cache.rule_key(rule)
     valid = codes >= 0
     counts = np.bincount(codes[valid], minlength=n_values).astype(np.int64)
     limit = rule.max_block_size if rule.max_block_size is not None else max_block_size
     big = counts > limit if limit is not None else np.zeros(len(counts), dtype=bool)
+    if big.any() and split and rule.window == 1:
+        in_big = valid & big[np.where(valid, codes, 0)]
+        members = np.flatnonzero(in_big)  # ascending positions
+        order = members[np.argsort(codes[members], kind="stable")]
+        sorted_codes = codes[order]
+        starts = np.searchsorted(sorted_codes, sorted_codes, side="left")
+        ranks = np.full(len(codes), -1, dtype=np.int64)
+        ranks[order] = np.arange(len(order)) - starts
+        empty = np.empty(0, dtype=np.int64)
+        return _PreparedRule(rule, codes, counts[counts > 0], empty, limit, ranks, counts[big])
     if big.any():
         # Re-rank the kept values so a sorted-neighbourhood window spans kept values only.
         new_rank = np.cumsum(~big) - 1
@@ -232,6 +251,16 @@ def _prepare(rule: BlockingRule, cache: _KeyCache, max_block_size: int | None) -
 
 def _warn_skipped(prepared: _PreparedRule) -> None:
     sizes = np.sort(prepared.skipped_sizes)[::-1]
+    if prepared.split_sizes is not None and len(prepared.split_sizes):
+        split = np.sort(prepared.split_sizes)[::-1]
+        shown = ", ".join(str(int(s)) for s in split[:5]) + (", ..." if len(split) > 5 else "")
+        warnings.warn(
+            f"blocking rule {prepared.rule.name!r}: split {len(split)} block(s) larger than "
+            f"max_block_size={prepared.limit} (each record pairs with at most "
+            f"{prepared.limit} of them; sizes {shown})",
+            OversizedBlockWarning,
+            stacklevel=4,
+        )
     if not len(sizes):
         return
     # Privacy: sizes only, never the key values themselves.
@@ -262,6 +291,10 @@ def _rule_pairs(
         order = idx[np.argsort(codes[idx], kind="stable")]
         sorted_codes = codes[order]
     end = np.searchsorted(sorted_codes, sorted_codes + prepared.rule.window, side="left")
+    if prepared.split_ranks is not None and prepared.limit is not None:
+        # split oversized blocks: the next limit - 1 records of the block only
+        in_split = prepared.split_ranks[order] >= 0
+        end = np.where(in_split, np.minimum(end, np.arange(len(order)) + prepared.limit), end)
     n_partners = end - np.arange(len(order)) - 1
     active = np.flatnonzero(n_partners > 0)
     counts = n_partners[active]
@@ -341,6 +374,7 @@ class _Plan:
     prepared: list[_PreparedRule]
     sources: Int64Array | None
     _matrix: npt.NDArray[np.signedinteger[Any]] | None = None
+    _ranks: npt.NDArray[np.signedinteger[Any]] | None = None
 
     @property
     def matrix(self) -> npt.NDArray[np.signedinteger[Any]]:
@@ -360,6 +394,16 @@ class _Plan:
         cr = self.matrix[right, :index]
         windows = np.array([p.rule.window for p in self.prepared[:index]], dtype=cl.dtype)
         hit = (cl >= 0) & (cr >= 0) & (np.abs(cl - cr) < windows)
+        if any(p.split_ranks is not None for p in self.prepared[:index]):
+            if self._ranks is None:
+                none = np.full(self.n_records, -1, dtype=np.int64)
+                self._ranks = np.stack(
+                    [none if p.split_ranks is None else p.split_ranks for p in self.prepared],
+                    axis=1,
+                )
+            rl, rr = self._ranks[left, :index], self._ranks[right, :index]
+            limits = np.array([p.limit or 0 for p in self.prepared[:index]], dtype=np.int64)
+            hit &= (rl < 0) | (np.abs(rl - rr) < limits)
         out: BoolArray = np.any(hit, axis=1)
         return out
 
@@ -374,6 +418,7 @@ def _plan(
     chunk_size: int,
     drop_junk: bool,
     warn: bool,
+    split_oversized: bool = False,
 ) -> _Plan:
     rule_list = _check_rules(rules)
     if chunk_size < 1:
@@ -383,7 +428,7 @@ def _plan(
     n = _n_records(features, rule_list, link_sources)
     sources = _source_codes(features, link_sources, link_only)
     cache = _KeyCache(features, n, drop_junk)
-    prepared = [_prepare(rule, cache, max_block_size) for rule in rule_list]
+    prepared = [_prepare(rule, cache, max_block_size, split_oversized) for rule in rule_list]
     if warn:
         for p in prepared:
             _warn_skipped(p)
@@ -408,6 +453,7 @@ def iter_pairs(
     link_only: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     drop_junk: bool = True,
+    split_oversized: bool = False,
 ) -> Iterator[CandidatePairs]:
     """Like :func:`generate_pairs` but yields chunks of at most about ``chunk_size`` pairs.
 
@@ -431,6 +477,7 @@ def iter_pairs(
         chunk_size=chunk_size,
         drop_junk=drop_junk,
         warn=True,
+        split_oversized=split_oversized,
     )
     names = tuple(p.rule.name for p in plan.prepared)
 
@@ -453,6 +500,7 @@ def generate_pairs(
     link_only: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     drop_junk: bool = True,
+    split_oversized: bool = False,
 ) -> CandidatePairs:
     """Candidate pairs: the union of the rules' pairs, unique, sorted by ``(left, right)``.
 
@@ -470,6 +518,10 @@ def generate_pairs(
       ``features["source"]``.
     - ``drop_junk``: placeholder values (:data:`~crmresolve.block.JUNK_VALUES`, repeated-digit
       numbers, ...) give no key.
+    - ``split_oversized``: instead of skipping an oversized block (of a rule without window),
+      pair each of its records (in input order) with the next ``max_block_size - 1`` records of
+      the block only: at most ``size × (max_block_size - 1)`` pairs, and big true entities keep
+      most of their pairs.
 
     >>> import numpy as np
     >>> from crmresolve.block import block_on, initial
@@ -494,6 +546,7 @@ def generate_pairs(
         chunk_size=chunk_size,
         drop_junk=drop_junk,
         warn=True,
+        split_oversized=split_oversized,
     )
     names = tuple(p.rule.name for p in plan.prepared)
     record_bits = max(plan.n_records - 1, 1).bit_length()

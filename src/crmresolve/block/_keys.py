@@ -37,6 +37,7 @@ __all__ = [
     "metaphone",
     "nysiis",
     "prefix",
+    "rare_token",
     "sorted_tokens",
     "soundex",
     "year",
@@ -232,6 +233,28 @@ def _initials(value: str, arg: int | None) -> str | None:
     return None if tokens is None else "".join(sorted(t[0] for t in tokens))
 
 
+def _rare_tokens(texts: Sequence[str], rank: int) -> list[str | None]:
+    """Per value, its ``rank``-th rarest word among the words shared with another value.
+
+    Rarity is the number of distinct values holding the word; ties go by the word itself so the
+    key does not depend on row order. Words of one value only cannot pair anything and are
+    skipped; one-character words are too ambiguous to key on.
+    """
+    token_sets = []
+    for text in texts:
+        tokens = _tokens(text, None) or []
+        token_sets.append(sorted({t for t in tokens if len(t) > 1}))
+    df: dict[str, int] = {}
+    for tokens in token_sets:
+        for t in tokens:
+            df[t] = df.get(t, 0) + 1
+    out: list[str | None] = []
+    for tokens in token_sets:
+        shared = sorted((df[t], t) for t in tokens if df[t] > 1)
+        out.append(shared[rank - 1][1] if len(shared) >= rank else None)
+    return out
+
+
 def _year(value: str, arg: int | None) -> str | None:
     text = value.strip()
     head = text[:4]
@@ -251,6 +274,7 @@ _TRANSFORMS: dict[str, Callable[[str, int | None], str | None]] = {
     "year": _year,
     "sorted_tokens": _sorted_tokens,
     "initials": _initials,
+    "rare_token": _exact,  # needs the whole column: see _rare_tokens
 }
 
 #: Every key kind, in the order documented.
@@ -262,6 +286,7 @@ _ARG_NAMES: dict[str, str] = {
     "digits": "last",
     "sorted_tokens": "min_tokens",
     "initials": "min_tokens",
+    "rare_token": "rank",
 }
 
 
@@ -287,7 +312,7 @@ class KeyFunction:
             raise ValueError("a key needs a feature column name")
         if self.kind == "prefix" and (self.arg is None or self.arg < 1):
             raise ValueError("prefix() needs a length >= 1")
-        if self.kind in ("digits", "sorted_tokens", "initials") and (
+        if self.kind in ("digits", "sorted_tokens", "initials", "rare_token") and (
             self.arg is not None and self.arg < 1
         ):
             raise ValueError(f"{self.kind}(): the argument must be >= 1")
@@ -301,7 +326,10 @@ class KeyFunction:
             return self.column
         if self.kind == "prefix":
             return f"prefix({self.column}, {self.arg})"
-        if self.kind in ("digits", "sorted_tokens", "initials") and self.arg is not None:
+        if (
+            self.kind in ("digits", "sorted_tokens", "initials", "rare_token")
+            and self.arg is not None
+        ):
             return f"{self.kind}({self.column}, {_ARG_NAMES[self.kind]}={self.arg})"
         return f"{self.kind}({self.column})"
 
@@ -322,6 +350,8 @@ class KeyFunction:
         """Keys of many cleaned values (the batch path: one call per distinct column value)."""
         if self.kind == "exact":
             return list(texts)
+        if self.kind == "rare_token":
+            return _rare_tokens(texts, self.arg or 1)
         fn, arg = _TRANSFORMS[self.kind], self.arg
         # Every transform returns a non-blank key or None/"" (mapped to None here).
         return [fn(t, arg) or None for t in texts]
@@ -413,6 +443,23 @@ def initials(column: str, *, min_tokens: int | None = None) -> KeyFunction:
     """The first letters of the words, sorted (``anna maria berg`` → ``abm``); ``min_tokens`` as
     for :func:`sorted_tokens`."""
     return KeyFunction("initials", column, min_tokens)
+
+
+def rare_token(column: str, rank: int = 1) -> KeyFunction:
+    """The ``rank``-th rarest word of the value among the words it shares with *other* values of
+    the column (free text, company names): records sharing an unusual word block together, in
+    whatever position and company of other words. Several ranks are several rules.
+
+    The key depends on the whole column, so :meth:`KeyFunction.apply` on one value alone (no
+    other value to share a word with) gives no key; blocking computes it over the column.
+
+    >>> key = rare_token("company")
+    >>> key.keys_of_clean(["acme berg", "berg acme ag", "acme lind", "lind acme", "acme"])
+    ['berg', 'berg', 'lind', 'lind', 'acme']
+    >>> key.name, rare_token("text", 2).name
+    ('rare_token(company)', 'rare_token(text, rank=2)')
+    """
+    return KeyFunction("rare_token", column, None if rank == 1 else rank)
 
 
 def year(column: str) -> KeyFunction:

@@ -30,6 +30,7 @@ from crmresolve.compare.levels import (
     ExactMatch,
     HouseNumberAndStreet,
     InitialMatch,
+    JaccardAtLeast,
     JaroWinklerAtLeast,
     Level,
     LevenshteinAtMost,
@@ -55,6 +56,7 @@ __all__ = [
     "phone_comparison",
     "postcode_comparison",
     "surname_comparison",
+    "text_comparison",
 ]
 
 
@@ -228,6 +230,25 @@ def identifier_comparison(column: str = "identifier") -> Comparison:
     )
 
 
+def text_comparison(
+    column: str = "text", thresholds: Sequence[float] = (0.7, 0.5, 0.3, 0.15)
+) -> Comparison:
+    """Free text (titles, co-authors, categories): exact → word-set Jaccard ≥ each threshold
+    (descending) → else.
+
+    Word sets ignore order and repetition; the model learns how much each overlap band is
+    worth, so noisy text with a little overlap still counts for something.
+
+    >>> text_comparison().level_labels
+    ['else', 'token jaccard >= 0.15', 'token jaccard >= 0.3', 'token jaccard >= 0.5', \
+'token jaccard >= 0.7', 'exact match']
+    """
+    levels: list[Level] = [ExactMatch(column)]
+    levels += [JaccardAtLeast(column, t) for t in sorted(thresholds, reverse=True)]
+    levels.append(Else())
+    return Comparison("text", levels)
+
+
 def default_comparisons(available_keys: Iterable[str]) -> list[Comparison]:
     """The library comparisons the available feature keys support, in a stable order.
 
@@ -259,4 +280,6 @@ def default_comparisons(available_keys: Iterable[str]) -> list[Comparison]:
         out.append(company_comparison())
     if "identifier" in keys:
         out.append(identifier_comparison())
+    if "text" in keys:
+        out.append(text_comparison())
     return out

@@ -482,8 +482,20 @@ class FellegiSunter:
                 break
             if self.prior is None and n_total is None:
                 break
+            # The matches EM finds among the candidates are a floor for all matches. Big true
+            # entities put many matches among the random pairs, inflating u of the close
+            # levels so much that the prior's fixed point collapses towards 0 and u is never
+            # corrected; correcting u with at least that floor breaks the circle (the prior
+            # itself stays the fixed point, re-estimated with the corrected u).
+            lam_floor = completion.lam * n_cand / n_total if n_total else 0.0
             post_m, post_r = class_posteriors(
-                u_sample.patterns, self.n_levels, m, u, lam_all, lam_rel, related
+                u_sample.patterns,
+                self.n_levels,
+                m,
+                u,
+                min(max(lam_all, lam_floor), LAMBDA_MAX),
+                lam_rel,
+                related,
             )
             new_u = u_sample.u_probabilities(
                 pseudo_count=self.pseudo_count,
