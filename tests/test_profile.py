@@ -178,6 +178,7 @@ def test_infer_fields_table() -> None:
     assert _infer_fields(["Vorname", "Nachname", "PLZ", "E-Mail-Adresse", "Mobile"]) == {
         "given_name": ["Vorname"],
         "surname": ["Nachname"],
+        "email": ["E-Mail-Adresse"],
         "phone": ["Mobile"],
         "postcode": ["PLZ"],
     }

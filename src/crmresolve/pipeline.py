@@ -40,6 +40,7 @@ from crmresolve.cluster import Clustering, cluster_pairs
 from crmresolve.compare import Comparison, compute_gamma, default_comparisons
 from crmresolve.features import Features, build_features
 from crmresolve.io import load_table
+from crmresolve.progress import Progress, ProgressOption
 from crmresolve.roles import FieldMap, validate_field_map
 from crmresolve.score import FellegiSunter, match_probability
 from crmresolve.score.guards import Guard, apply_guards, default_guards
@@ -47,7 +48,10 @@ from crmresolve.survive import GoldenRecords, RuleSet, build_golden_records
 from crmresolve.table import ObjArray, Table
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from crmresolve.display import ClusterView, Evaluation
+    from crmresolve.profile import Profile
 
 __all__ = ["PairScores", "Resolution", "Resolver", "dedupe", "link"]
 
@@ -109,6 +113,7 @@ class Resolution:
     golden: GoldenRecords | None = None
     link_sources: ObjArray | None = None
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
+    _profile: Any = field(default=None, repr=False)
 
     @property
     def n_records(self) -> int:
@@ -174,6 +179,113 @@ class Resolution:
 
         return cluster_view(self, key, columns=columns, show_values=show_values)
 
+    # ------------------------------------------------------------------ tabular outputs
+    def records_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """Every input row unchanged (same columns, same order) plus ``cluster_id`` and
+        ``cluster_confidence``: ``(header, rows)``, ready for :func:`crmresolve.io.write_csv`."""
+        names = self.table.column_names
+        cols = [self.table.columns[n].tolist() for n in names]
+        cid = self.cluster_of.tolist()
+        conf = self.clustering.confidence[self.clustering.labels].tolist()
+        rows = [[*(c[i] for c in cols), cid[i], _fmt_prob(conf[i])] for i in range(len(self.table))]
+        return [*names, "cluster_id", "cluster_confidence"], rows
+
+    def pairs_rows(self, threshold: float | None = None) -> tuple[list[str], list[list[Any]]]:
+        """One row per scored candidate pair (``match_probability >= threshold`` when given):
+        ``left_id, right_id, match_probability, match_weight`` and one ``<comparison>_level``
+        label per comparison."""
+        p = self.pairs if threshold is None else self.pairs.above(threshold)
+        ids = self.table.ids
+        header = ["left_id", "right_id", "match_probability", "match_weight"]
+        header += [f"{name}_level" for name in p.comparison_names]
+        labels = [("missing", *lv) for lv in p.level_labels]  # index = gamma + 1
+        gamma = p.gamma.astype(np.int64) + 1
+        left, right = ids[p.left].tolist(), ids[p.right].tolist()
+        prob, weight = p.match_probability.tolist(), p.match_weight.tolist()
+        rows = [
+            [
+                left[i],
+                right[i],
+                _fmt_prob(prob[i]),
+                f"{weight[i]:.4f}",
+                *(labels[k][gamma[i, k]] for k in range(len(labels))),
+            ]
+            for i in range(len(p))
+        ]
+        return header, rows
+
+    def golden_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """One row per cluster: the survived value of each input column, ``cluster_id`` and
+        ``member_ids`` (record ids joined with ``|``)."""
+        if self.golden is None:
+            raise ValueError("this resolution was run without golden records (golden=False)")
+        g = self.golden
+        names = [n for n in self.table.column_names if n in g.columns]
+        cols = [g.columns[n].tolist() for n in names]
+        cids = g.cluster_ids.tolist()
+        rows = [[*(c[i] for c in cols), cids[i], "|".join(g.members[i])] for i in range(len(cids))]
+        return [*names, "cluster_id", "member_ids"], rows
+
+    def lineage_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """``cluster_id, column, value, source_record_id, rule`` per golden value."""
+        if self.golden is None:
+            raise ValueError("this resolution was run without golden records (golden=False)")
+        lin = self.golden.lineage
+        rows = [[r.cluster_id, r.column, r.value, r.source_record_id, r.rule] for r in lin]
+        return ["cluster_id", "column", "value", "source_record_id", "rule"], rows
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The input records with ``cluster_id`` and ``cluster_confidence`` (needs pandas)."""
+        return _frame(*self.records_rows(), float_columns=("cluster_confidence",))
+
+    def pairs_frame(self, threshold: float | None = None) -> pd.DataFrame:
+        """The scored candidate pairs as a DataFrame (see :meth:`pairs_rows`)."""
+        return _frame(
+            *self.pairs_rows(threshold), float_columns=("match_probability", "match_weight")
+        )
+
+    def golden_frame(self) -> pd.DataFrame:
+        """The golden records as a DataFrame (see :meth:`golden_rows`)."""
+        return _frame(*self.golden_rows())
+
+    def lineage_frame(self) -> pd.DataFrame:
+        return _frame(*self.lineage_rows())
+
+    def profile(self) -> Profile:
+        """Data-quality profile of the input (computed on first use, then cached)."""
+        if self._profile is None:
+            from crmresolve.profile import profile
+
+            self._profile = profile(self.table, fields=self.fields)
+        result: Profile = self._profile
+        return result
+
+    def summary(self, *, largest: int = 5) -> str:
+        """A short text summary: records, clusters, duplicates found, the largest clusters."""
+        sizes = self.clustering.sizes
+        multi = int((sizes > 1).sum())
+        merged = int(sizes[sizes > 1].sum())
+        lines = [
+            f"records: {self.n_records}",
+            f"clusters: {self.n_clusters} ({multi} with more than one record, holding "
+            f"{merged} records)",
+            f"candidate pairs scored: {len(self.pairs)}; "
+            f"matches at threshold {self.threshold:g}: "
+            f"{int((self.pairs.match_probability >= self.threshold).sum())}",
+        ]
+        order = np.argsort(-sizes, kind="stable")[:largest]
+        big = [int(c) for c in order if sizes[c] > 1]
+        if big:
+            lines.append("largest clusters:")
+            for c in big:
+                members = self.clustering.members(c)
+                shown = ", ".join(members[:6]) + (", ..." if len(members) > 6 else "")
+                lines.append(
+                    f"  {self.clustering.cluster_ids[c]}: {int(sizes[c])} records "
+                    f"(confidence {float(self.clustering.confidence[c]):.2f}): {shown}"
+                )
+        return "\n".join(lines)
+
     def _repr_html_(self) -> str:
         from crmresolve.display import resolution_html
 
@@ -209,6 +321,9 @@ class Resolver:
         strong_evidence: two records of one cluster whose values conflict (different birth
             dates, identifiers or first names) stay together only when their own direct match
             probability reaches this; otherwise the cluster is split between them.
+        progress: report the long phases: ``False``/``None`` silent (default), ``True`` one
+            line per phase on stderr, or a callback ``(phase, event, seconds)``
+            (:mod:`crmresolve.progress`).
     """
 
     def __init__(
@@ -230,6 +345,7 @@ class Resolver:
         golden: bool = True,
         guards: Sequence[Guard] | None = None,
         strong_evidence: float = 0.9,
+        progress: ProgressOption = None,
     ) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError("threshold must be within [0, 1]")
@@ -249,6 +365,8 @@ class Resolver:
         self.golden = golden
         self.guards = list(guards) if guards is not None else None
         self.strong_evidence = strong_evidence
+        self.progress = progress
+        self._progress = Progress.make(progress)
         self.model_: FellegiSunter | None = None
         self.blocking_rules_: list[BlockingRule] | None = None
 
@@ -259,7 +377,9 @@ class Resolver:
     def features(self, data: Any) -> tuple[Table, Features]:
         table = self._table(data)
         validate_field_map(self.fields, table.column_names)
-        return table, build_features(table, self.fields, default_region=self.default_region)
+        with self._progress.phase("features"):
+            feats = build_features(table, self.fields, default_region=self.default_region)
+        return table, feats
 
     def _rules(self, features: Features) -> list[BlockingRule]:
         if self.blocking is not None:
@@ -300,13 +420,15 @@ class Resolver:
     ) -> tuple[CandidatePairs, npt.NDArray[np.int8]]:
         rules = self._rules(feats)
         comps = self._comparisons(feats)
-        pairs = self._pairs(feats, rules, sources)
-        gamma = compute_gamma(feats.columns, pairs.left, pairs.right, comps)
+        with self._progress.phase("blocking"):
+            pairs = self._pairs(feats, rules, sources)
+        with self._progress.phase("comparing"):
+            gamma = compute_gamma(feats.columns, pairs.left, pairs.right, comps)
         model = FellegiSunter(comps, seed=self.seed, u_sample_size=self.u_sample_size)
-        if len(gamma):
-            model.fit(gamma, feats.columns, link_sources=sources)
-        else:
+        if not len(gamma):
             raise ValueError("blocking produced no candidate pairs; nothing to learn from")
+        with self._progress.phase("training"):
+            model.fit(gamma, feats.columns, link_sources=sources)
         self.model_ = model
         self.blocking_rules_ = rules
         return pairs, gamma
@@ -328,8 +450,10 @@ class Resolver:
             pairs, gamma = self._fit_features(feats, sources)
         else:
             assert self.blocking_rules_ is not None
-            pairs = self._pairs(feats, self.blocking_rules_, sources)
-            gamma = self.model_.compute_gamma(feats.columns, pairs.left, pairs.right)
+            with self._progress.phase("blocking"):
+                pairs = self._pairs(feats, self.blocking_rules_, sources)
+            with self._progress.phase("comparing"):
+                gamma = self.model_.compute_gamma(feats.columns, pairs.left, pairs.right)
         model = self.model_
         assert model is not None and self.blocking_rules_ is not None
         scores = model.predict(
@@ -373,30 +497,32 @@ class Resolver:
             guard_hits,
             tuple(g.name for g in guards),
         )
-        clustering = cluster_pairs(
-            len(table),
-            table.ids,
-            pairs.left,
-            pairs.right,
-            probability,
-            threshold=self.threshold,
-            features=feats.columns,
-            must_link=must_link,
-            cannot_link=cannot_link,
-            max_cluster_size=self.max_cluster_size,
-            pair_scorer=score_direct,
-            strong_evidence=self.strong_evidence,
-        )
+        with self._progress.phase("clustering"):
+            clustering = cluster_pairs(
+                len(table),
+                table.ids,
+                pairs.left,
+                pairs.right,
+                probability,
+                threshold=self.threshold,
+                features=feats.columns,
+                must_link=must_link,
+                cannot_link=cannot_link,
+                max_cluster_size=self.max_cluster_size,
+                pair_scorer=score_direct,
+                strong_evidence=self.strong_evidence,
+            )
         golden = None
         if self.golden:
-            golden = build_golden_records(
-                table,
-                clustering,
-                field_map=self.fields,
-                rules=self.survivorship,
-                source_priority=self.source_priority,
-                validity=feats.valid,
-            )
+            with self._progress.phase("golden"):
+                golden = build_golden_records(
+                    table,
+                    clustering,
+                    field_map=self.fields,
+                    rules=self.survivorship,
+                    source_priority=self.source_priority,
+                    validity=feats.valid,
+                )
         return Resolution(
             golden=golden,
             table=table,
@@ -409,6 +535,26 @@ class Resolver:
             threshold=self.threshold,
             link_sources=sources,
         )
+
+
+def _fmt_prob(p: float) -> str:
+    """Probabilities in CSV: shortest round-trip text (exact), e.g. ``0.9987``, ``1.0``."""
+    return repr(float(p))
+
+
+def _frame(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], *, float_columns: Sequence[str] = ()
+) -> pd.DataFrame:
+    import pandas as pd
+
+    cols = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    data: dict[str, Any] = {}
+    for name, values in zip(header, cols, strict=True):
+        if name in float_columns:
+            data[name] = pd.Series(np.asarray(values, dtype=np.float64))
+        else:
+            data[name] = pd.Series(list(values), dtype=object)
+    return pd.DataFrame(data, columns=list(header))
 
 
 def _sources(link_sources: npt.ArrayLike | None, n: int) -> ObjArray | None:
@@ -451,7 +597,11 @@ def dedupe(
     if fields is None:
         from crmresolve.infer import infer_roles
 
-        fields = infer_roles(table).field_map(require_identity=True)
+        inference = infer_roles(table, exclude=[id_column] if id_column else ())
+        fields = inference.field_map(require_identity=True)
+        if id_column is None and inference.id_column is not None:
+            id_column = inference.id_column
+            table = load_table(table, id_column=id_column)
     resolver = Resolver(fields, id_column=id_column, threshold=threshold, seed=seed, **options)
     return resolver.resolve(table)
 

@@ -55,7 +55,7 @@ import numpy.typing as npt
 
 from crmresolve.io import load_table
 from crmresolve.normalize import country_to_region, normalize_column
-from crmresolve.roles import ROLES, FieldMap, FieldSpecError, validate_field_map
+from crmresolve.roles import FieldMap, FieldSpecError, validate_field_map
 from crmresolve.table import ObjArray, Table
 
 __all__ = [
@@ -93,49 +93,20 @@ AGE_BUCKETS: tuple[tuple[str, float], ...] = (
 
 # ------------------------------------------------------------------------ role inference
 
-_HEADER_ROLES: dict[str, str] = {}
-for _role, _names in {
-    "given_name": "firstname givenname fname forename first given vorname prenom nombre voornaam",
-    "surname": "lastname surname familyname lname last nachname nom apellido apellidos achternaam",
-    "full_name": "name fullname contactname contact personname",
-    "email": "email emailaddress mail email1 emailaddr",
-    "phone": "phone phonenumber telephone tel mobile mobilephone cell cellphone workphone "
-    "homephone businessphone telefon phone1 phone2 mobilenumber",
-    "street": "street address address1 addressline1 streetaddress mailingstreet street1 "
-    "strasse adresse",
-    "city": "city town suburb locality mailingcity ort ville ciudad",
-    "postcode": "postcode postalcode zip zipcode plz mailingpostalcode codepostal",
-    "country": "country countrycode mailingcountry land pays pais",
-    "dob": "dob dateofbirth birthdate birthday geburtsdatum",
-    "company": "company companyname organization organisation account accountname employer firma",
-    "updated_at": "updatedat lastmodified lastmodifieddate modified modifiedat updated "
-    "lastupdated modifieddate lastmodifiedat updatedon",
-    "source": "source leadsource sourcesystem origin",
-}.items():
-    for _name in _names.split():
-        _HEADER_ROLES[_name] = _role
-
-
-def _header_key(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", name.lower())
-
 
 def _infer_fields(columns: Sequence[str], exclude: Iterable[str] = ()) -> FieldMap:
-    """Roles from header names by exact match in a fixed table (after lower-casing and dropping
-    non-alphanumerics). Several columns may share a role (``Phone``, ``Mobile``); ``exclude``
-    (the id column) is never mapped. A fuller inference (by content) lives elsewhere.
+    """Roles from header names (one source of truth: :func:`crmresolve.infer.roles_from_headers`).
+
+    Several columns may share a role (``Phone``, ``Mobile``); ``exclude`` (the id column) is
+    never mapped. The content-based inference is :func:`crmresolve.infer.infer_roles`.
 
     >>> _infer_fields(["Id", "First Name", "last_name", "E-Mail", "Phone", "Mobile", "ZIP"])
     {'given_name': ['First Name'], 'surname': ['last_name'], 'email': ['E-Mail'], \
 'phone': ['Phone', 'Mobile'], 'postcode': ['ZIP']}
     """
-    skip = set(exclude)
-    out: FieldMap = {}
-    for col in columns:
-        role = _HEADER_ROLES.get(_header_key(col))
-        if role is not None and col not in skip:
-            out.setdefault(role, []).append(col)
-    return {role: out[role] for role in ROLES if role in out}
+    from crmresolve.infer import roles_from_headers
+
+    return roles_from_headers(columns, exclude)
 
 
 # ------------------------------------------------------------------------ shapes
