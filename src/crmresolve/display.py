@@ -134,6 +134,13 @@ class Evaluation:
     errors: ClusterErrors | None = None
     blocking: BlockingRecall | None = None
 
+    def __repr__(self) -> str:
+        return (
+            f"Evaluation(mode={self.mode!r}, threshold={self.threshold:g}, "
+            f"pairs_f1={self.pairs.f1:.4f}, best_threshold={self.best.threshold:.4g}, "
+            f"best_f1={self.best.metrics.f1:.4f}, clusters_f1={self.clusters.f1:.4f})"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (the threshold curve excluded: see ``curve.to_dict()``)."""
         return {
@@ -372,6 +379,13 @@ class ClusterView:
     lineage: list[LineageRow]
     confidence: float
     show_values: bool = True
+
+    def __repr__(self) -> str:
+        # No values here: the repr ends up in logs and notebook text outputs.
+        return (
+            f"ClusterView({self.cluster_id!r}, {len(self.record_ids)} records, "
+            f"{len(self.columns)} columns, differing={self.differing()!r})"
+        )
 
     def differing(self) -> list[str]:
         """Columns whose non-missing member values disagree."""

@@ -291,6 +291,13 @@ class Resolution:
 
         return resolution_html(self)
 
+    def __repr__(self) -> str:
+        # Short on purpose: the generated dataclass repr would print every record value.
+        return (
+            f"Resolution({self.n_records:,} records, {self.n_clusters:,} clusters, "
+            f"{len(self.pairs):,} candidate pairs, threshold {self.threshold:g})"
+        )
+
 
 class Resolver:
     """Configured resolution pipeline (scikit-learn style).
