@@ -396,6 +396,59 @@ _ID_HEADERS = {
     "mentionid",
     "uniqueidentifier",
 }
+# Headers of columns that are known and carry no identity: never read by content.
+_IGNORED_HEADERS = frozenset(
+    [
+        "state",
+        "region",
+        "province",
+        "county",
+        "bundesland",
+        "mailingstate",
+        "billingstate",
+        "address1stateorprovince",
+        "stateregion",
+        "stateprovince",
+        "title",
+        "jobtitle",
+        "salutation",
+        "anrede",
+        "civilite",
+        "gender",
+        "sex",
+        "geschlecht",
+        "status",
+        "leadstatus",
+        "lifecyclestage",
+        "stage",
+        "type",
+        "category",
+        "industry",
+        "rating",
+        "owner",
+        "contactowner",
+        "ownerid",
+        "notes",
+        "note",
+        "description",
+        "comments",
+        "comment",
+        "tags",
+        "language",
+        "website",
+        "url",
+        "createddate",
+        "createdon",
+        "createdat",
+        "createtime",
+        "by",
+        "bm",
+        "bd",
+        "birthyear",
+        "birthmonth",
+        "birthday_day",
+    ]
+)
 # Tokens that qualify a header without changing its meaning ("Mailing City", "Person - Email").
 _NOISE = frozenset(
     [
@@ -749,6 +802,8 @@ def _content_role(name: str, values: Sequence[str], n_rows: int) -> tuple[str, f
     email = _share(values, _is_email)
     if email >= 0.6:
         return "email", email
+    if _share(values, lambda v: v.isdigit() and len(v) == 4 and 1880 <= int(v) <= 2030) >= 0.8:
+        return None  # a year on its own (birth year, fiscal year): not an identity field
     dates = [_date_info(v) for v in values]
     date_share = sum(d[0] for d in dates) / len(values)
     if date_share >= 0.7:
@@ -797,9 +852,23 @@ def _content_role(name: str, values: Sequence[str], n_rows: int) -> tuple[str, f
         if ratio < 0.25 and len(values) >= 40:
             return "city", 0.6
         return "surname", 0.6
-    if multi >= 0.6 and legal >= 0.05:
+    if multi >= 0.6 and (legal >= 0.05 or any_given < 0.2):
+        # several words, (almost) no given names, not an address: organisation names
         return "company", 0.6
     return None
+
+
+def _given_share(values: Sequence[str], *, anywhere: bool = False) -> float:
+    """Share of values whose first (or any) word is a known given name."""
+    if not values:
+        return 0.0
+    given = _given_names()
+    hits = 0
+    for v in values:
+        toks = _name_tokens(v)
+        if toks and (any(t in given for t in toks) if anywhere else toks[0] in given):
+            hits += 1
+    return hits / len(values)
 
 
 def _looks_like_id(values: Sequence[str], n_present: int, n_rows: int, all_unique: bool) -> bool:
@@ -836,6 +905,9 @@ def infer_roles(
         col = table.columns[name]
         values = _sample(col) if content else []
         found = header_role(name)
+        if found is None and _header_key(name) in _IGNORED_HEADERS:
+            ignored.append(name)
+            continue
         if found is not None and found[0] == "id":
             if id_column is None:
                 id_column, id_how = name, "header"
@@ -846,8 +918,13 @@ def infer_roles(
             role, conf = found
             if content and values and role in _CHECKED:
                 by_content = _content_role(name, values, n)
-                if role == "full_name" and by_content is not None and by_content[0] == "company":
-                    guesses.append(RoleGuess(name, "company", by_content[1], "header+content"))
+                if role == "full_name" and (
+                    (by_content is not None and by_content[0] == "company")
+                    or _given_share(values, anywhere=True) < 0.35
+                ):
+                    # "Name" holding organisations (legal forms, no given names)
+                    conf = by_content[1] if by_content is not None else 0.6
+                    guesses.append(RoleGuess(name, "company", conf, "header+content"))
                     continue
                 if role in ("email", "phone", "dob") and (
                     by_content is None or by_content[0] != role
