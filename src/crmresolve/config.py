@@ -175,9 +175,7 @@ class ResolverConfig:
         rules = resolver.blocking_rules_ if resolver.blocking_rules_ is not None else None
         if rules is None and resolver.blocking is not None:
             rules = resolver.blocking
-        comps = (
-            resolver.model_.comparisons if resolver.model_ is not None else resolver.comparisons
-        )
+        comps = resolver.model_.comparisons if resolver.model_ is not None else resolver.comparisons
         guards = resolver.guards
         if guards is None and comps is not None:
             guards = default_guards([c.name for c in comps])
