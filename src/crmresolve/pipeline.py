@@ -518,6 +518,7 @@ class Resolver:
                 max_cluster_size=self.max_cluster_size,
                 pair_scorer=score_direct,
                 strong_evidence=self.strong_evidence,
+                link_sources=sources,
             )
         golden = None
         if self.golden:

@@ -190,7 +190,9 @@ class Clusterer:
 
     * ``threshold`` (0.5) — edges with ``probability >= threshold`` enter the match graph.
     * ``max_cluster_size`` (100) — no merge may produce a larger cluster (reviewer must-links
-      may: they always win).
+      may: they always win), unless the component is *dense*: at least ``dense_share`` (0.5)
+      of its record pairs are direct matches. Chaining makes sparse components; a dense one
+      is one big entity (an inventor on hundreds of patents) and is not cut for its size.
     * ``strong_evidence`` (0.99) — a direct edge at least this probable between two records
       with compatible first names lifts a date-of-birth or identifier conflict for that pair
       (a mistyped birth date or customer number on an otherwise identical record); a
@@ -212,6 +214,7 @@ class Clusterer:
     bridge_min_side: int = 3
     dob_typo_tolerant: bool = True
     placeholder_dobs: frozenset[str] = PLACEHOLDER_DOBS
+    dense_share: float = 0.5
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
@@ -294,6 +297,9 @@ class Clusterer:
 
         comp, _ = boruvka(n_records, lo, hi, weight)
         comp_size = np.bincount(comp, minlength=n_records)
+        # Components whose members mostly match directly are not chains: no size limit.
+        n_edges = np.bincount(comp[lo], minlength=n_records) if m else np.zeros(n_records, int)
+        dense = n_edges >= self.dense_share * (comp_size * (comp_size - 1) // 2)
         attrs = RecordAttributes.from_features(
             n_records,
             features,
@@ -301,7 +307,7 @@ class Clusterer:
             dob_typo_tolerant=self.dob_typo_tolerant,
             placeholder_dobs=self.placeholder_dobs,
         )
-        flagged = self._flag_components(n_records, comp, comp_size, attrs, cannot_pairs)
+        flagged = self._flag_components(n_records, comp, comp_size, attrs, cannot_pairs, dense)
 
         group = comp.copy()
         refused: list[tuple[int, int, int]] = []  # (component, edge index, reason code)
@@ -320,6 +326,7 @@ class Clusterer:
                 group,
                 refused,
                 pair_scorer,
+                dense,
             )
         if self.weak_bridge is not None and m:
             self._cut_weak_bridges(n_records, comp, lo, hi, pe, me, group, refused, next_label)
@@ -334,9 +341,12 @@ class Clusterer:
         comp_size: IntArray,
         attrs: RecordAttributes,
         cannot_pairs: list[tuple[int, int]],
+        dense: npt.NDArray[np.bool_] | None = None,
     ) -> npt.NDArray[np.bool_]:
         """Components that may need splitting (cheap over-approximation, vectorised)."""
         flagged = comp_size > self.max_cluster_size
+        if dense is not None:
+            flagged &= ~dense
         in_multi = comp_size[comp] > 1
         for codes in (attrs.dob, attrs.name_key, attrs.identifier):
             sel = in_multi & (codes >= 0)
@@ -413,6 +423,7 @@ class Clusterer:
         group: IntArray,
         refused: list[tuple[int, int, int]],
         pair_scorer: PairScorer | None = None,
+        dense: npt.NDArray[np.bool_] | None = None,
     ) -> int:
         """Greedy merging, strongest edge first, refusing merges that break a rule.
 
@@ -477,8 +488,9 @@ class Clusterer:
             cid = int(rc[s])
             edges = eidx_l[es:ee]
             k = e - s
+            limit = k if dense is not None and dense[cid] else max_size
             if (
-                k <= max_size
+                k <= limit
                 and cid not in cannot_by_comp
                 and _values_agree(memo, dob_all[s:e], name_all[s:e], ident_all[s:e])
             ):
@@ -502,7 +514,7 @@ class Clusterer:
                 overrides,
                 cannot_by_comp.get(cid, set()),
             )
-            roots = _greedy_merge(k, edges, l_loc, h_loc, must_l, cc, max_size, cid, refused)
+            roots = _greedy_merge(k, edges, l_loc, h_loc, must_l, cc, limit, cid, refused)
             relabel: dict[int, int] = {}
             for i in range(k):
                 new_group[s + i] = next_label + relabel.setdefault(roots[i], len(relabel))
