@@ -243,6 +243,38 @@ def test_identifier_conflict_needs_strong_direct_evidence() -> None:
     assert cluster_pairs(2, ["a", "b"], [0], [1], [0.999], features=feats).n_clusters == 1
 
 
+def test_conflict_outvoted_by_direct_matches() -> None:
+    # Four copies of one person; copy 3 has a mistyped birth date that conflicts with
+    # copies 0 and 1, but it matches 0, 1 and 2 directly (3 edges > 2 conflicts).
+    feats = {
+        "given_name": obj(["ann"] * 4),
+        "dob": obj(["1980-01-02", "1980-01-02", None, "1962-07-30"]),
+    }
+    left, right = [0, 0, 1, 0, 1, 2], [1, 2, 2, 3, 3, 3]
+    prob = [0.99, 0.98, 0.97, 0.9, 0.9, 0.9]
+    ids = ["a", "b", "c", "d"]
+    assert cluster_pairs(4, ids, left, right, prob, features=feats).n_clusters == 1
+    strict = cluster_pairs(4, ids, left, right, prob, features=feats, majority=False)
+    assert strict.n_clusters == 2
+    # A household chain: two people joined through one record, one edge each: split.
+    feats2 = {"given_name": obj(["ann", None, "tom"])}
+    chain = cluster_pairs(3, ["a", "b", "c"], [0, 1], [1, 2], [0.9, 0.8], features=feats2)
+    assert chain.n_clusters == 2
+
+
+def test_link_sources_same_source_conflicts_do_not_vote() -> None:
+    # One A record and two B duplicates whose birth dates conflict with each other (B-B pairs
+    # are never compared in link mode): both B records join the A record.
+    feats = {
+        "given_name": obj(["ann"] * 3),
+        "dob": obj(["1980-01-02", "1980-01-03", "1980-01-12"]),
+    }
+    args = (3, ["a", "b1", "b2"], [0, 0], [1, 2], [0.99, 0.9])
+    src = obj(["a", "b", "b"])
+    assert cluster_pairs(*args, features=feats).n_clusters == 2
+    assert cluster_pairs(*args, features=feats, link_sources=src).n_clusters == 1
+
+
 def test_max_cluster_size_is_honoured() -> None:
     n = 10
     # a chain with a few chords: sparse, so the size limit applies
@@ -356,6 +388,7 @@ def run(
     perm: np.ndarray | None = None,
     pair_perm: np.ndarray | None = None,
     swap: bool = False,
+    majority: bool = True,
 ) -> Clustering:
     n = int(g["n"])  # type: ignore[call-overload]
     ids = np.array(g["ids"], dtype=object)
@@ -382,6 +415,7 @@ def run(
         features=feats,
         max_cluster_size=int(g["max_size"]),  # type: ignore[call-overload]
         cannot_link=cannot,
+        majority=majority,
     )
 
 
@@ -427,7 +461,8 @@ def test_partition_and_determinism(g: dict[str, object], rnd: object) -> None:
 @settings(max_examples=100, deadline=None)
 @given(graphs())
 def test_no_cluster_holds_a_conflict(g: dict[str, object]) -> None:
-    c = run(g)
+    # Strict rules (no majority vote): no conflicting pair shares a cluster.
+    c = run(g, majority=False)
     feats = g["features"]
     given_names = feats["given_name"]  # type: ignore[index]
     dobs = feats["dob"]  # type: ignore[index]

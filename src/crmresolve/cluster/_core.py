@@ -202,6 +202,10 @@ class Clusterer:
       i.e. not a mere chain) is cut; ``None`` disables bridge cutting.
     * ``dob_typo_tolerant`` (True) — one-keystroke variants of a birth date do not conflict.
     * ``placeholder_dobs`` — birth dates that mean "unknown" and never conflict.
+    * ``majority`` (True) — two clusters whose records conflict are still merged when more
+      direct matches (edges above ``threshold``) join them than they hold conflicting record
+      pairs: several independent matches outvote one mistyped value. Two people chained
+      through a third record (one edge each, one conflict) stay apart.
 
     >>> Clusterer(threshold=0.8).cluster(2, ["a", "b"], [0], [1], [0.7]).n_clusters
     2
@@ -214,6 +218,7 @@ class Clusterer:
     bridge_min_side: int = 3
     dob_typo_tolerant: bool = True
     placeholder_dobs: frozenset[str] = PLACEHOLDER_DOBS
+    majority: bool = True
     dense_share: float = 0.5
 
     def __post_init__(self) -> None:
@@ -239,8 +244,13 @@ class Clusterer:
         must_link: Iterable[tuple[str, str]] = (),
         cannot_link: Iterable[tuple[str, str]] = (),
         pair_scorer: PairScorer | None = None,
+        link_sources: npt.ArrayLike | None = None,
     ) -> Clustering:
         """Cluster ``n_records`` records given scored pairs of record positions.
+
+        ``link_sources`` (link mode: one source name per record) tells which record pairs
+        could be scored at all: records of one source are never compared, so their value
+        conflicts do not count in the ``majority`` vote.
 
         ``pair_scorer(left, right) -> probability`` scores arbitrary record pairs with the
         model (and its guards). With it, two records of one component whose values conflict
@@ -258,6 +268,7 @@ class Clusterer:
                 must_link=must_link,
                 cannot_link=cannot_link,
                 pair_scorer=pair_scorer,
+                link_sources=link_sources,
             )
 
     def _cluster(
@@ -272,8 +283,15 @@ class Clusterer:
         must_link: Iterable[tuple[str, str]],
         cannot_link: Iterable[tuple[str, str]],
         pair_scorer: PairScorer | None = None,
+        link_sources: npt.ArrayLike | None = None,
     ) -> Clustering:
         ids = _ids_array(record_ids, n_records)
+        source_codes: IntArray | None = None
+        if link_sources is not None:
+            src = np.asarray(link_sources, dtype=object)
+            if src.shape != (n_records,):
+                raise ValueError(f"link_sources has {src.size} entries for {n_records} records")
+            source_codes = np.unique(src.astype(str), return_inverse=True)[1].reshape(-1)
         lft, rgt, prob = _pairs_arrays(n_records, left, right, probability)
         ranks = record_ranks(ids)
         must_pairs, cannot_pairs = _reviewer_pairs(ids, must_link, cannot_link)
@@ -326,6 +344,7 @@ class Clusterer:
                 group,
                 refused,
                 pair_scorer,
+                source_codes,
                 dense,
             )
         if self.weak_bridge is not None and m:
@@ -423,6 +442,7 @@ class Clusterer:
         group: IntArray,
         refused: list[tuple[int, int, int]],
         pair_scorer: PairScorer | None = None,
+        source_codes: IntArray | None = None,
         dense: npt.NDArray[np.bool_] | None = None,
     ) -> int:
         """Greedy merging, strongest edge first, refusing merges that break a rule.
@@ -469,6 +489,7 @@ class Clusterer:
         name_all = attrs.name[recs].tolist()
         ident_all = attrs.identifier[recs].tolist()
         email_all = attrs.email[recs].tolist()
+        src_all = None if source_codes is None else source_codes[recs].tolist()
         new_group = np.empty(recs.size, dtype=np.int64)
         scored: dict[int, set[tuple[int, int]]] = {}
         if pair_scorer is not None:
@@ -514,7 +535,19 @@ class Clusterer:
                 overrides,
                 cannot_by_comp.get(cid, set()),
             )
-            roots = _greedy_merge(k, edges, l_loc, h_loc, must_l, cc, limit, cid, refused)
+            roots = _greedy_merge(
+                k,
+                edges,
+                l_loc,
+                h_loc,
+                must_l,
+                cc,
+                limit,
+                cid,
+                refused,
+                self.majority,
+                None if src_all is None else src_all[s:e],
+            )
             relabel: dict[int, int] = {}
             for i in range(k):
                 new_group[s + i] = next_label + relabel.setdefault(roots[i], len(relabel))
@@ -618,11 +651,21 @@ def _greedy_merge(
     max_size: int,
     component: int,
     refused: list[tuple[int, int, int]],
+    majority: bool = False,
+    sources: list[int] | None = None,
 ) -> list[int]:
     """Merge a component's records along its edges (priority order); return each record's root.
 
     Refused edges are appended to ``refused`` as ``(component, edge index, reason code)``.
+    With ``majority``, a merge refused for conflicting values (first name, birth date,
+    identifier) goes ahead when the two clusters are joined by more direct matches (edges)
+    than they hold conflicting record pairs.
     """
+    support: set[tuple[int, int]] = set()
+    if majority:
+        for x in edges:
+            a, b = l_loc[x], h_loc[x]
+            support.add((a, b) if a < b else (b, a))
     parent = list(range(k))
     mem: list[list[int]] = [[i] for i in range(k)]
     cache: dict[tuple[int, int, int, int], int] = {}
@@ -651,6 +694,12 @@ def _greedy_merge(
                     code = MAX_SIZE
                 if code:
                     cache[key] = code
+            if code and code < CANNOT_LINK and majority:
+                # Value conflicts outvoted by direct matches: the conflicting values are
+                # typos of one entity's records, not two entities chained by a third record.
+                code = _outvoted(code, mem[ra], mem[rb], cc, support, sources)
+                if code == 0 and la + lb > max_size:
+                    code = MAX_SIZE
             if code:
                 refused.append((component, x, code))
                 continue
@@ -660,6 +709,31 @@ def _greedy_merge(
         mem[ra].extend(mem[rb])
         mem[rb] = []
     return [find(i) for i in range(k)]
+
+
+def _outvoted(
+    code: int,
+    a_members: list[int],
+    b_members: list[int],
+    cc: ComponentConflicts,
+    support: set[tuple[int, int]],
+    sources: list[int] | None = None,
+) -> int:
+    """``code`` unless the direct matches between the groups outnumber their conflicts
+    (pairs of one link source, never compared, do not vote)."""
+    n_support = 0
+    n_conflict = 0
+    for i in a_members:
+        for j in b_members:
+            if sources is not None and sources[i] == sources[j]:
+                continue
+            key = (i, j) if i < j else (j, i)
+            n_support += key in support
+            c = cc.pair(i, j)
+            if c >= CANNOT_LINK:
+                return c
+            n_conflict += c > 0
+    return 0 if n_support > n_conflict else code
 
 
 def _values_agree(memo: _Memo, dob: list[int], name: list[int], ident: list[int]) -> bool:
@@ -691,6 +765,8 @@ def cluster_pairs(
     bridge_min_side: int = 3,
     dob_typo_tolerant: bool = True,
     pair_scorer: PairScorer | None = None,
+    link_sources: npt.ArrayLike | None = None,
+    majority: bool = True,
 ) -> Clustering:
     """Cluster records from scored pairs; shorthand for ``Clusterer(...).cluster(...)``.
 
@@ -707,6 +783,7 @@ def cluster_pairs(
         weak_bridge=weak_bridge,
         bridge_min_side=bridge_min_side,
         dob_typo_tolerant=dob_typo_tolerant,
+        majority=majority,
     ).cluster(
         n_records,
         record_ids,
@@ -717,6 +794,7 @@ def cluster_pairs(
         must_link=must_link,
         cannot_link=cannot_link,
         pair_scorer=pair_scorer,
+        link_sources=link_sources,
     )
 
 
