@@ -88,44 +88,52 @@ def run_f1(name: str, batches: int) -> dict[str, Any]:
     return out
 
 
-def run_scale(path: str, n_total: int, batch: int, first: int, db: str | None) -> dict[str, Any]:
+def run_scale(
+    path: str, n_total: int, batch: int, first: int, db: str | None, checkpoints: list[int]
+) -> dict[str, Any]:
+    """Fill a store up to ``n_total`` records; at each checkpoint add 1 000 new records (from
+    the end of the file) and time ``find`` for 200 stored records' values."""
     table = read_csv(path, id_column="record_id")
-    n_total = min(n_total, len(table) - 1000)
+    n_total = min(n_total, len(table) - 1000 * (len(checkpoints) + 1))
+    probe_start = len(table) - 1000 * (len(checkpoints) + 1)
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         dbp = db or os.path.join(tmp, "scale.db")
         if os.path.exists(dbp):
             os.remove(dbp)
-        fills = []
         with Store.open(dbp) as st:
             start = 0
+            k = 0
             while start < n_total:
                 size = first if start == 0 else min(batch, n_total - start)
                 t0 = time.perf_counter()
                 st.add(table.take(np.arange(start, start + size)), id_column="record_id")
-                fills.append((start + size, round(time.perf_counter() - t0, 2)))
-                print("filled", fills[-1], flush=True)
                 start += size
-            t0 = time.perf_counter()
-            st.add(table.take(np.arange(n_total, n_total + 1000)), id_column="record_id")
-            add_1000 = time.perf_counter() - t0
-            rng = np.random.default_rng(0)
-            probe = rng.choice(n_total, 200, replace=False)
-            recs = table.take(probe).to_records()
-            lat = []
-            for r in recs:
-                r.pop("record_id", None)
-                t0 = time.perf_counter()
-                st.find(r)
-                lat.append(time.perf_counter() - t0)
-            size_mb = os.path.getsize(dbp) / 1e6
-        return {
-            "stored": n_total,
-            "add_1000_seconds": round(add_1000, 2),
-            "find_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 2),
-            "find_p95_ms": round(float(np.percentile(lat, 95)) * 1000, 2),
-            "db_mb": round(size_mb, 1),
-            "fill": fills,
-        }
+                print("filled", start, round(time.perf_counter() - t0, 1), flush=True)
+                if k < len(checkpoints) and start >= checkpoints[k]:
+                    lo = probe_start + 1000 * k
+                    t0 = time.perf_counter()
+                    st.add(table.take(np.arange(lo, lo + 1000)), id_column="record_id")
+                    add_1000 = time.perf_counter() - t0
+                    rng = np.random.default_rng(k)
+                    recs = table.take(rng.choice(start, 200, replace=False)).to_records()
+                    lat = []
+                    for r in recs:
+                        r.pop("record_id", None)
+                        t0 = time.perf_counter()
+                        st.find(r)
+                        lat.append(time.perf_counter() - t0)
+                    res = {
+                        "stored": len(st),
+                        "add_1000_seconds": round(add_1000, 2),
+                        "find_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 2),
+                        "find_p95_ms": round(float(np.percentile(lat, 95)) * 1000, 2),
+                        "db_mb": round(os.path.getsize(dbp) / 1e6, 1),
+                    }
+                    print(json.dumps(res), flush=True)
+                    results.append(res)
+                    k += 1
+    return {"checkpoints": results}
 
 
 def main() -> None:
@@ -140,12 +148,20 @@ def main() -> None:
     s.add_argument("--batch", type=int, default=50_000)
     s.add_argument("--first", type=int, default=20_000)
     s.add_argument("--db")
+    s.add_argument("--checkpoints", default="100000,200000,500000,1000000")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     if args.cmd == "f1":
         res = run_f1(args.dataset, args.batches)
     else:
-        res = run_scale(args.input, args.n, args.batch, args.first, args.db)
+        res = run_scale(
+            args.input,
+            args.n,
+            args.batch,
+            args.first,
+            args.db,
+            [int(x) for x in args.checkpoints.split(",")],
+        )
     res["machine"] = (
         f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -47,7 +47,7 @@ def record_keys(
                 got = cache.get(v, _MISS)
                 if got is _MISS:
                     got = cache[v] = kf.apply(v)
-                out.append(got)
+                out.append(cast("str | None", got))
             parts.append(out)
         prefix = f"{r}\x1f"
         hashed: dict[tuple[str | None, ...], int] = {}
@@ -56,7 +56,7 @@ def record_keys(
                 continue
             h = hashed.get(combo)
             if h is None:
-                h = hashed[combo] = _hash(prefix + "\x1f".join(combo))  # type: ignore[arg-type]
+                h = hashed[combo] = _hash(prefix + "\x1f".join(cast("tuple[str, ...]", combo)))
             positions.append(i)
             keys.append(h)
     return np.asarray(positions, dtype=np.int64), np.asarray(keys, dtype=np.int64)

@@ -128,6 +128,10 @@ def event_refs(entity_id: str | None, record_ids: list[str], detail: dict[str, o
             refs.add(value)
         elif isinstance(value, list):
             refs.update(str(v) for v in value)
+    before = detail.get("members_before")
+    if isinstance(before, dict):  # a merge is part of every merged record's history
+        for members in before.values():
+            refs.update(str(r) for r in members)
     return refs
 
 

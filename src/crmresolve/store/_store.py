@@ -620,7 +620,14 @@ class Store:
             tf[comp.name] = (freq[left], freq[right])
         scores = model.predict(gamma, tf_values=tf)
         names = [comp.name for comp in model.comparisons]
-        weight, hits = apply_guards(scores.match_weight, gamma, names, model.n_levels, s.guards)
+        weight, hits = apply_guards(
+            scores.match_weight,
+            gamma,
+            names,
+            model.n_levels,
+            s.guards,
+            records=(feats, left, right),
+        )
         return match_probability(weight), hits, gamma
 
     def _load_features(
@@ -851,6 +858,7 @@ class Store:
         *,
         move_kind: str = "split",
         extra_detail: Mapping[str, Any] | None = None,
+        leaving: frozenset[str] = frozenset(),
     ) -> dict[str, int]:
         """Cluster the batch records together with the members of ``entities`` and map the
         result onto entity ids (stable: ids change only through recorded merges and splits)."""
@@ -945,7 +953,9 @@ class Store:
                 labels = clustering.labels.tolist()
             except ValueError:
                 pass
-        return self._apply_clusters(order, rec, prev, labels, batch, move_kind, extra_detail)
+        return self._apply_clusters(
+            order, rec, prev, labels, batch, move_kind, extra_detail, leaving
+        )
 
     def _record_ids(self, rids: set[int]) -> dict[int, str]:
         out: dict[int, str] = {}
@@ -1019,6 +1029,7 @@ class Store:
         batch: int | None,
         move_kind: str,
         extra_detail: Mapping[str, Any] | None,
+        leaving: frozenset[str] = frozenset(),
     ) -> dict[str, int]:
         c = self._conn
         now = _now()
@@ -1038,13 +1049,23 @@ class Store:
         # keeper part of each old entity: most members, then its oldest record
         parts: dict[str, Counter[int]] = defaultdict(Counter)
         first: dict[tuple[str, int], int] = {}
+        staying: set[tuple[str, int]] = set()  # parts holding a record that is not leaving
         for i, (lab, e) in enumerate(zip(labels, prev, strict=True)):
             if e is not None:
                 parts[e][lab] += 1
                 key = (e, lab)
                 first[key] = min(first.get(key, order[i]), order[i])
+                if rec[i] not in leaving:
+                    staying.add(key)
         keeper = {
-            e: min(cnt, key=lambda lab, e=e, cnt=cnt: (-cnt[lab], first[(e, lab)]))  # type: ignore[misc]
+            e: min(
+                cnt,
+                key=lambda lab, e=e, cnt=cnt: (  # type: ignore[misc]
+                    (e, lab) not in staying,
+                    -cnt[lab],
+                    first[(e, lab)],
+                ),
+            )
             for e, cnt in parts.items()
         }
         kept_by: dict[int, list[str]] = defaultdict(list)
@@ -1333,7 +1354,15 @@ class Store:
                 [record_id],
                 {"decision_id": decision_id, "reason": reason, "who": who},
             )
-            self._recluster({eid}, set(), {}, None, extra_detail={"cause": event})
+            self._recluster(
+                {eid},
+                set(),
+                {},
+                None,
+                move_kind="unmerged",
+                extra_detail={"cause": event},
+                leaving=frozenset([record_id]),
+            )
         return event
 
     # ------------------------------------------------------------------ history & undo
@@ -1392,6 +1421,15 @@ class Store:
                 survivor = self._current_entity(eid)
                 before: dict[str, list[str]] = detail["members_before"]
                 now = _now()
+                group = {r: g for g, rs in before.items() for r in rs}
+                for d, x, y in self._conn.execute(
+                    "SELECT decision_id, a, b FROM decisions WHERE active = 1 AND "
+                    "kind = 'must_link' AND a_kind = 'record' AND b_kind = 'record'"
+                ).fetchall():
+                    if x in group and y in group and group[x] != group[y]:
+                        self._conn.execute(  # the undone merge's own reason goes too
+                            "UPDATE decisions SET active = 0 WHERE decision_id = ?", (d,)
+                        )
                 for old, members in before.items():
                     if old == eid:
                         continue

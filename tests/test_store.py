@@ -1,0 +1,352 @@
+"""The embedded store: adds over time, stable ids, decisions, history/undo, safety, CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crmresolve.cli import main
+from crmresolve.io import write_csv
+from crmresolve.store import SCHEMA_VERSION, Store, StoreError
+from crmresolve.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from store_helpers import contacts, part  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the first 250 example contacts (built once, copied per test)."""
+    path = tmp_path_factory.mktemp("store") / "template.db"
+    with Store.open(path) as store:
+        store.add(part(contacts(), 0, 250), id_column="record_id")
+    return path
+
+
+@pytest.fixture()
+def store(template: Path, tmp_path: Path) -> Store:
+    path = tmp_path / "s.db"
+    shutil.copy(template, path)
+    s = Store.open(path)
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def _pair_in(store: Store, same: bool) -> tuple[str, str]:
+    """Two records in one entity (``same``) or in two different entities."""
+    groups: dict[str, list[str]] = {}
+    for r, e in store.assignments().items():
+        groups.setdefault(e, []).append(r)
+    multi = sorted(sorted(m) for m in groups.values() if len(m) >= 2)
+    if same:
+        return multi[0][0], multi[0][1]
+    return multi[0][0], multi[1][0]
+
+
+def test_first_add_partition_and_settings(store: Store) -> None:
+    store.check_invariants()
+    assert len(store) == 250
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.settings["threshold"] == 0.5
+    assert "email" in store.settings["fields"]
+    a = store.assignments()
+    assert len(a) == 250 and store.n_entities == len(set(a.values()))
+    golden = store.golden(next(iter(a.values())))
+    assert golden["lineage"] and "member_count" in golden
+
+
+def test_incremental_add_keeps_ids_and_joins(store: Store) -> None:
+    table = contacts()
+    before = store.assignments()
+    stats = store.add(part(table, 250, 400), id_column="record_id")
+    store.check_invariants()
+    assert stats["added"] == 150 and stats.get("joined", 0) > 0
+    after = store.assignments()
+    assert len(after) == 400
+    changed = {before[r] for r in before if after[r] != before[r]}
+    for eid in changed:  # an id only changes through a recorded merge or split
+        kinds = {e.kind for e in store.history(eid)}
+        assert kinds & {"merged", "split"}
+    # the same batch again changes nothing
+    assert store.add(part(table, 250, 400), id_column="record_id")["unchanged"] == 150
+    assert store.assignments() == after
+
+
+def test_update_re_resolves(store: Store) -> None:
+    table = contacts()
+    rid = table.ids[0]
+    row = part(table, 0, 1).to_records()[0]
+    row["email"] = "someone.else@example.org"
+    row["first_name"] = "Zebulon"
+    stats = store.add(Table.from_records([row], id_column="record_id"), id_column="record_id")
+    assert stats["updated"] == 1
+    store.check_invariants()
+    assert store.record(rid)["first_name"] == "Zebulon"
+    assert "updated" in [e.kind for e in store.history(rid)]
+
+
+def test_find_ranks_the_right_entity(store: Store) -> None:
+    table = contacts()
+    rec = next(r for r in table.to_records() if r["email"] and r["last_name"])
+    rid = rec.pop("record_id")
+    got = store.find(rec)
+    assert got and got[0].entity_id == store.entity_of(rid)
+    assert got[0].probability > 0.9
+    assert got == sorted(got, key=lambda c: -c.probability)
+    expl = got[0].explanation
+    assert expl is not None and expl["comparisons"]
+    assert rec["email"] not in json.dumps(expl)  # values are masked
+    assert store.find({"first_name": "Nobody", "last_name": "Qqqxz"}) == []
+
+
+def test_must_link_and_cannot_link_survive_later_adds(store: Store) -> None:
+    a, b = _pair_in(store, same=False)
+    ea, eb = store.entity_of(a), store.entity_of(b)
+    store.must_link(a, b, "same customer per phone call", who="ana")
+    assert store.entity_of(a) == store.entity_of(b) in (ea, eb)
+    store.check_invariants()
+    groups: dict[str, list[str]] = {}
+    for r, e in store.assignments().items():
+        groups.setdefault(e, []).append(r)
+    c, d = sorted(
+        sorted(m)[:2] for e, m in groups.items() if len(m) >= 2 and e != store.entity_of(a)
+    )[0]
+    store.cannot_link(c, d, "different people", who="ana")
+    assert store.entity_of(c) != store.entity_of(d)
+    store.check_invariants()
+    # later adds and updates that re-resolve these records keep the decisions
+    store.add(part(contacts(), 250, 400), id_column="record_id")
+    for rid in (a, b, c, d):
+        row = store.record(rid)
+        row["updated_at"] = "2030-01-01"
+        store.add(Table.from_records([row], id_column="record_id"), id_column="record_id")
+    assert store.entity_of(a) == store.entity_of(b)
+    assert store.entity_of(c) != store.entity_of(d)
+    assert "decision" in [e.kind for e in store.history(a)]
+    # a later decision on the same pair replaces the earlier one ...
+    store.cannot_link(a, b, "on second thought")
+    assert store.entity_of(a) != store.entity_of(b)
+    # ... but one contradicting a chain of must-links is refused
+    store.must_link(a, c, "x")
+    store.must_link(c, b, "y")
+    with pytest.raises(StoreError, match="contradicts"):
+        store.cannot_link(a, b, "oops")
+    assert store.entity_of(a) == store.entity_of(b) == store.entity_of(c)
+    store.check_invariants()
+
+
+def test_unmerge_is_remembered_and_undoable(store: Store) -> None:
+    a, b = _pair_in(store, same=True)
+    former = store.entity_of(a)
+    event = store.unmerge(a, "wrong merge", who="bo")
+    assert store.entity_of(a) != store.entity_of(b)
+    assert store.entity_of(b) == former  # the rest keeps the id
+    store.check_invariants()
+    row = store.record(a)
+    row["updated_at"] = "2031-02-02"
+    store.add(Table.from_records([row], id_column="record_id"), id_column="record_id")
+    assert store.entity_of(a) != store.entity_of(b)
+    kinds = [e.kind for e in store.history(a)]
+    assert "unmerged" in kinds
+    store.undo(event)
+    assert store.entity_of(a) == store.entity_of(b)
+    store.check_invariants()
+    with pytest.raises(StoreError):
+        store.undo(event)
+
+
+def test_undo_decision_and_merge(store: Store) -> None:
+    a, b = _pair_in(store, same=False)
+    ea, eb = store.entity_of(a), store.entity_of(b)
+    decision = store.must_link(a, b, "x")
+    merged = [e for e in store.history(a) if e.kind == "merged"]
+    assert merged
+    store.undo(merged[-1].event_id)
+    assert {store.entity_of(a), store.entity_of(b)} == {ea, eb}
+    store.check_invariants()
+    created = next(e for e in store.events() if e.kind == "created")
+    with pytest.raises(StoreError):
+        store.undo(created.event_id)
+    with pytest.raises(StoreError):
+        store.undo(10**9)
+    assert decision > 0
+
+
+def test_review_queue_ordered(store: Store) -> None:
+    queue = store.review_queue(0.05, 0.95, limit=50)
+    assert queue
+    assert all(0.05 <= r.probability <= 0.95 for r in queue)
+    prios = [r.priority for r in queue]
+    assert prios == sorted(prios, reverse=True)
+    top = queue[0]
+    store.cannot_link(top.record_a, top.record_b, "reviewed")
+    assert (top.record_a, top.record_b) not in {
+        (r.record_a, r.record_b) for r in store.review_queue(0.05, 0.95, limit=50)
+    }
+
+
+def test_event_log_is_append_only(store: Store) -> None:
+    with pytest.raises(sqlite3.DatabaseError):
+        store._conn.execute("UPDATE events SET kind = 'x'")
+    with pytest.raises(sqlite3.DatabaseError):
+        store._conn.execute("DELETE FROM events")
+
+
+def test_migration_v1_to_latest(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with Store.open(path, schema_version=1) as old:
+        assert old.schema_version == 1
+        old._conn.execute(
+            "INSERT INTO events (ts, kind, entity_id, record_ids, detail) "
+            "VALUES ('2024-01-01', 'created', 'c_1', '[\"r1\"]', '{}')"
+        )
+        assert not old._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'event_refs'"
+        ).fetchone()
+    with Store.open(path) as new:
+        assert new.schema_version == SCHEMA_VERSION >= 2
+        assert [e.kind for e in new.history("r1")] == ["created"]
+        assert [e.kind for e in new.history("c_1")] == ["created"]
+
+
+def test_readers_work_during_a_write(store: Store) -> None:
+    other = Store.open(store.path)
+    store._conn.execute("BEGIN IMMEDIATE")
+    store._conn.execute("UPDATE records SET batch = batch")
+    assert len(other) == 250  # WAL: the reader is not blocked
+    store._conn.execute("ROLLBACK")
+    other.close()
+
+
+def test_candidates_come_from_indexed_lookups(store: Store) -> None:
+    seen: list[str] = []
+    store._conn.set_trace_callback(seen.append)
+    store.add(part(contacts(), 250, 300), id_column="record_id")
+    store.find({"first_name": "Emily", "last_name": "Smith"})
+    store._conn.set_trace_callback(None)
+    for sql in seen:
+        flat = " ".join(sql.split()).upper()
+        if "FROM RECORDS" in flat and "COUNT(" not in flat and "MAX(" not in flat:
+            assert "WHERE" in flat, flat[:120]  # never read every stored record
+
+
+def test_export_and_backup(store: Store, tmp_path: Path) -> None:
+    out, gold, copy = tmp_path / "out.csv", tmp_path / "golden.csv", tmp_path / "copy.db"
+    assert store.export(out, golden=gold) == 250
+    with open(out, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 250 and rows[0]["cluster_id"].startswith("c_")
+    assert {r["record_id"]: r["cluster_id"] for r in rows} == store.assignments()
+    with open(gold, newline="", encoding="utf-8") as fh:
+        assert len(list(csv.DictReader(fh))) == store.n_entities
+    store.backup(copy)
+    with Store.open(copy) as b:
+        assert b.assignments() == store.assignments()
+
+
+def test_export_is_formula_safe(store: Store, tmp_path: Path) -> None:
+    row = store.record(sorted(store.assignments())[0])
+    row["company"] = "=HYPERLINK(1)"
+    store.add(Table.from_records([row], id_column="record_id"), id_column="record_id")
+    store.export(tmp_path / "f.csv")
+    text = (tmp_path / "f.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
+
+
+def test_errors_carry_no_values(store: Store) -> None:
+    secret = "zz.secret@example.org"
+    row = store.record(store.assignments().popitem()[0])
+    with pytest.raises(StoreError) as exc:
+        store.add(
+            Table.from_records([{**row, "email": secret}], id_column="record_id"),
+            id_column="record_id",
+            fields={"email": ["email"]},
+        )
+    assert secret not in str(exc.value)
+    with pytest.raises(StoreError) as exc2:
+        store.entity_of(secret)
+    assert "unknown record id" in str(exc2.value)
+    with pytest.raises(ValueError) as exc3:
+        store.add([{"record_id": "x1", "email": secret}] * 2, id_column="record_id")
+    assert secret not in str(exc3.value)
+    store.check_invariants()
+
+
+def _start_child(db: Path, csv_path: Path, pause_at: str | None) -> subprocess.Popen[str]:
+    args = [sys.executable, str(HERE / "store_helpers.py"), str(db), str(csv_path)]
+    if pause_at:
+        args.append(pause_at)
+    return subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=HERE.parent)
+
+
+@pytest.mark.parametrize("pause_at", ["records_written", "keys_written", "scored", None])
+def test_kill_mid_add_leaves_store_consistent(
+    template: Path, tmp_path: Path, pause_at: str | None
+) -> None:
+    db = tmp_path / "k.db"
+    shutil.copy(template, db)
+    table = part(contacts(), 250, 400)
+    batch = tmp_path / "batch.csv"
+    write_csv(batch, table.column_names, zip(*table.columns.values(), strict=True))
+    child = _start_child(db, batch, pause_at)
+    assert child.stdout is not None
+    if pause_at is not None:
+        for line in child.stdout:
+            if line.strip() == f"STAGE {pause_at}":
+                break
+    else:  # no pause: kill at an arbitrary moment of a running add
+        assert child.stdout.readline().strip() == "START"
+        time.sleep(0.3)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    with Store.open(db) as s:
+        assert s._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        s.check_invariants()
+        n = len(s)
+        assert n in (250, 400)  # all or nothing
+        if pause_at is not None:
+            assert n == 250
+        s.add(table, id_column="record_id")  # the store keeps working
+        s.check_invariants()
+        assert len(s) == 400
+
+
+def test_cli_store_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "cli.db")
+    src = str(Path(__file__).resolve().parent.parent / "examples" / "contacts.csv")
+    assert main(["store", "add", "--db", db, src, "--id", "record_id"]) == 0
+    assert json.loads(capsys.readouterr().out)["added"] == 400
+    out = str(tmp_path / "o.csv")
+    assert main(["store", "export", "--db", db, "--output", out, "--golden", out + ".g"]) == 0
+    capsys.readouterr()
+    assert main(["store", "find", "--db", db, "--value", "first_name=Emily",
+                 "--value", "last_name=Smith"]) == 0  # fmt: skip
+    found = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert found and "entity_id" in found[0]
+    assert main(["store", "review", "--db", db, "--limit", "3"]) == 0
+    pairs = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert len(pairs) == 3
+    a, b = pairs[0]["record_a"], pairs[0]["record_b"]
+    assert main(["store", "link", "--db", db, a, b, "--reason", "same"]) == 0
+    assert main(["store", "unlink", "--db", db, a, b, "--reason", "no"]) == 0
+    assert main(["store", "unmerge", "--db", db, "C0000001", "--reason", "r"]) in (0, 2)
+    capsys.readouterr()
+    assert main(["store", "history", "--db", db, a]) == 0
+    events = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert any(e["kind"] == "decision" for e in events)
+    assert main(["store", "undo", "--db", db, str(events[-1]["event_id"])]) in (0, 2)
+    assert main(["store", "backup", "--db", db, "--output", str(tmp_path / "b.db")]) == 0
+    assert main(["store", "export", "--db", str(tmp_path / "none.db"), "-o", out]) == 2
+    assert main(["store", "link", "--db", db, "nope1", "nope2"]) == 2
