@@ -18,7 +18,11 @@ and the validation reasons (for the profile), so nothing is normalized twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -37,6 +41,7 @@ from crmresolve.normalize import (
     parse_phone,
     split_name,
 )
+from crmresolve.normalize._base import Parsed
 from crmresolve.normalize._text import coerce_text, fold_accents, squeeze, strip_punctuation
 from crmresolve.roles import FieldMap, validate_field_map
 from crmresolve.table import ObjArray, Table
@@ -70,8 +75,84 @@ class Features:
         return list(self.columns)
 
 
+#: Below this many distinct values a column is normalized in this process (a pool costs more).
+PARALLEL_MIN_DISTINCT = 20_000
+#: Distinct values per task sent to a worker process.
+_TASK_SIZE = 10_000
+
+# The function the forked workers apply (set before the pool forks, so closures need no pickling).
+_WORKER_FN: Callable[[Any], Any] | None = None
+# Worker processes of the running build_features call (1: normalize in this process).
+_WORKERS = 1
+
+
+def _worker_apply(chunk: list[Any]) -> list[Any]:
+    fn = _WORKER_FN
+    assert fn is not None
+    return [fn(v) for v in chunk]
+
+
+def default_workers() -> int:
+    """Worker processes for normalization: ``CRMRESOLVE_WORKERS`` or the usable cores."""
+    env = os.environ.get("CRMRESOLVE_WORKERS", "").strip()
+    if env:
+        return max(1, int(env))
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon
+    )
+
+
+@contextmanager
+def _parallel(workers: int) -> Iterator[None]:
+    """Let :func:`_per_distinct` spread large columns over ``workers`` forked processes.
+
+    Normalizers are pure functions of their input, so results do not depend on which process
+    computed them: the output is identical to the serial one.
+    """
+    global _WORKERS
+    previous = _WORKERS
+    _WORKERS = workers if workers > 1 and _can_fork() else 1
+    try:
+        yield
+    finally:
+        _WORKERS = previous
+
+
+def _parallel_map(fn: Callable[[K], T], keys: list[K]) -> list[T]:
+    """``[fn(k) for k in keys]`` computed by forked workers (forked here, so they see ``fn``)."""
+    global _WORKER_FN
+    _WORKER_FN = fn
+    try:
+        with multiprocessing.get_context("fork").Pool(_WORKERS) as pool:
+            chunks = [keys[i : i + _TASK_SIZE] for i in range(0, len(keys), _TASK_SIZE)]
+            out: list[T] = []
+            for part in pool.imap(_worker_apply, chunks):
+                out.extend(part)
+            return out
+    finally:
+        _WORKER_FN = None
+
+
 def _per_distinct(values: Sequence[K], fn: Callable[[K], T]) -> list[T]:
-    """Apply ``fn`` once per distinct value: CRM columns repeat values a lot."""
+    """Apply ``fn`` once per distinct value: CRM columns repeat values a lot.
+
+    Inside :func:`build_features` with several workers, columns with many distinct values are
+    normalized by forked worker processes (same results, in the same order).
+    """
+    if _WORKERS > 1:
+        keys = list(dict.fromkeys(values))
+        if len(keys) >= PARALLEL_MIN_DISTINCT:
+            table = dict(zip(keys, _parallel_map(fn, keys), strict=True))
+            return [table[v] for v in values]
     cache: dict[K, T] = {}
     out: list[T] = []
     for v in values:
@@ -116,13 +197,28 @@ def build_features(
     fields: Mapping[str, Sequence[str]],
     *,
     default_region: str = "US",
+    workers: int | None = None,
 ) -> Features:
     """Normalize the identity columns of ``table`` named by ``fields`` into matching features.
 
     ``default_region`` is used for phone numbers when a record has no country. Several columns
     of one role (``phone=Phone,Mobile``) are read in order: the first present value is the
     record's matching value.
+
+    ``workers``: processes that normalize columns with many distinct values (at a million
+    records most e-mails and phones are distinct, and parsing them is pure Python); default
+    :func:`default_workers`. Forked workers on Linux only; the result never depends on it.
     """
+    with _parallel(default_workers() if workers is None else workers):
+        return _build_features(table, fields, default_region=default_region)
+
+
+def _build_features(
+    table: Table,
+    fields: Mapping[str, Sequence[str]],
+    *,
+    default_region: str,
+) -> Features:
     fmap: FieldMap = validate_field_map(fields, table.column_names)
     n = len(table)
     cols: dict[str, ObjArray] = {}
@@ -172,10 +268,10 @@ def build_features(
         cols["full_name"] = _obj(full)
 
     if "email" in fmap:
-        parsed_emails = [_per_distinct(c, parse_email) for c in raw("email")]
+        parsed_emails = [_per_distinct(c, lambda v: _brief(parse_email(v))) for c in raw("email")]
         for name, parsed in zip(fmap["email"], parsed_emails, strict=True):
-            valid[name] = np.array([p.valid and not _has_error(p.reasons) for p in parsed])
-        emails = _first_present([[p.value for p in pc] for pc in parsed_emails], n)
+            valid[name] = np.array([ok for _, ok in parsed])
+        emails = _first_present([[v for v, _ in pc] for pc in parsed_emails], n)
         cols["email"] = _obj(emails)
         cols["email_local"] = _obj([e.rsplit("@", 1)[0] if e else None for e in emails])
         cols["email_domain"] = _obj([e.rsplit("@", 1)[1] if e else None for e in emails])
@@ -185,10 +281,10 @@ def build_features(
         for name, values in zip(fmap["phone"], raw("phone"), strict=True):
             parsed = _per_distinct(
                 list(zip(values, region, strict=True)),
-                lambda vr: parse_phone(vr[0], default_region=default_region, region=vr[1]),
+                lambda vr: _brief(parse_phone(vr[0], default_region=default_region, region=vr[1])),
             )
-            valid[name] = np.array([p.valid and not _has_error(p.reasons) for p in parsed])
-            per_col.append([p.value for p in parsed])
+            valid[name] = np.array([ok for _, ok in parsed])
+            per_col.append([v for v, _ in parsed])
         cols["phone"] = _obj(_first_present(per_col, n))
 
     if "dob" in fmap:
@@ -196,10 +292,10 @@ def build_features(
         for name, values in zip(fmap["dob"], raw("dob"), strict=True):
             parsed = _per_distinct(
                 list(zip(values, region, strict=True)),
-                lambda vr: parse_date(vr[0], country=vr[1]),
+                lambda vr: _brief(parse_date(vr[0], country=vr[1])),
             )
-            valid[name] = np.array([p.valid and not _has_error(p.reasons) for p in parsed])
-            per_col.append([p.value for p in parsed])
+            valid[name] = np.array([ok for _, ok in parsed])
+            per_col.append([v for v, _ in parsed])
         cols["dob"] = _obj(_first_present(per_col, n))
 
     if "street" in fmap:
@@ -210,13 +306,11 @@ def build_features(
         ]
         parsed_addr = _per_distinct(
             list(zip(lines, region, strict=True)),
-            lambda vr: parse_address(vr[0], country=vr[1]),
+            lambda vr: _address_parts(parse_address(vr[0], country=vr[1])),
         )
-        cols["street"] = _obj(
-            [p.details.get("street") or p.value if p.value else None for p in parsed_addr]
-        )
-        cols["house_number"] = _obj([p.details.get("house_number") for p in parsed_addr])
-        cols["address"] = _obj([p.value for p in parsed_addr])
+        cols["street"] = _obj([a[0] for a in parsed_addr])
+        cols["house_number"] = _obj([a[1] for a in parsed_addr])
+        cols["address"] = _obj([a[2] for a in parsed_addr])
 
     if "city" in fmap:
         cols["city"] = _obj(_per_distinct(_first_present(raw("city"), n), _simple))
@@ -253,6 +347,17 @@ def build_features(
             _per_distinct(_first_present(raw("updated_at"), n), normalize_date)
         )
     return Features(cols, valid, n)
+
+
+def _brief(parsed: Parsed) -> tuple[str | None, bool]:
+    """The normalized value and whether it is usable as a survivor (small, picklable)."""
+    return parsed.value, parsed.valid and not _has_error(parsed.reasons)
+
+
+def _address_parts(parsed: Parsed) -> tuple[str | None, str | None, str | None]:
+    """Street (without number), house number and the whole normalized address."""
+    street = parsed.details.get("street") or parsed.value if parsed.value else None
+    return street, parsed.details.get("house_number"), parsed.value
 
 
 def _has_error(reasons: Sequence[str]) -> bool:

@@ -163,6 +163,35 @@ class USample:
         return self.u_probabilities(pseudo_count=0.0)
 
 
+def pair_levels(
+    features: Features,
+    left: npt.NDArray[np.int64],
+    right: npt.NDArray[np.int64],
+    comparisons: Sequence[ComparisonLike],
+) -> npt.NDArray[np.int8]:
+    """``int8[n_pairs, n_comparisons]`` levels of the pairs.
+
+    Comparisons built with :mod:`crmresolve.compare` go through
+    :func:`crmresolve.compare.compute_gamma` (one shared factorisation of the features for
+    every chunk and comparison instead of one per chunk and comparison); other comparison
+    objects get the plain ``compute(features, left, right)`` call, ``_CHUNK`` pairs at a time.
+    The levels are the same either way.
+    """
+    feats: dict[str, npt.NDArray[Any]] = dict(features)
+    # score does not depend on compare (comparisons only follow its protocol): imported here.
+    from crmresolve.compare import Comparison, compute_gamma
+
+    compare_comps = [c for c in comparisons if isinstance(c, Comparison)]
+    if compare_comps and len(compare_comps) == len(comparisons):
+        return compute_gamma(feats, left, right, compare_comps)
+    gamma = np.empty((len(left), len(comparisons)), dtype=np.int8)
+    for start in range(0, len(left), _CHUNK):
+        sl = slice(start, start + _CHUNK)
+        for k, comp in enumerate(comparisons):
+            gamma[sl, k] = comp.compute(feats, left[sl], right[sl])
+    return gamma
+
+
 def estimate_u(
     features: Features,
     n_records: int,
@@ -193,12 +222,7 @@ def estimate_u(
     n_levels = [len(c.level_labels) for c in comparisons]
     rng = np.random.default_rng(seed)
     left, right = sample_pairs(n_records, sample_size, rng, link_sources)
-    feats: dict[str, npt.NDArray[Any]] = dict(features)
-    gamma = np.empty((len(left), len(comparisons)), dtype=np.int8)
-    for start in range(0, len(left), _CHUNK):
-        sl = slice(start, start + _CHUNK)
-        for k, comp in enumerate(comparisons):
-            gamma[sl, k] = comp.compute(feats, left[sl], right[sl])
+    gamma = pair_levels(features, left, right, comparisons)
     return USample.from_gamma(
         gamma, n_levels, n_total_pairs=count_total_pairs(n_records, link_sources)
     )

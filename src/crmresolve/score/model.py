@@ -74,7 +74,7 @@ from crmresolve.score._em import (
     weighted_level_counts,
 )
 from crmresolve.score._explain import Explanation, ExplanationRow, mask_value
-from crmresolve.score._sampling import USample, count_total_pairs, estimate_u
+from crmresolve.score._sampling import USample, count_total_pairs, estimate_u, pair_levels
 from crmresolve.score._sessions import Session, find_sessions
 from crmresolve.score._tf import TermFrequencies
 from crmresolve.score._types import (
@@ -1132,11 +1132,7 @@ class FellegiSunter:
         rgt = as_index_array(right, what="right")
         if len(lft) != len(rgt):
             raise ValueError("left and right must have the same length")
-        gamma = np.empty((len(lft), len(self.comparisons)), dtype=np.int8)
-        for start in range(0, len(lft), _CHUNK):
-            sl = slice(start, start + _CHUNK)
-            for k, comp in enumerate(self.comparisons):
-                gamma[sl, k] = comp.compute(feats, lft[sl], rgt[sl])
+        gamma = pair_levels(feats, lft, rgt, self.comparisons)
         return validate_gamma(gamma, self.n_levels, what="computed gamma")
 
     def predict_pairs(
