@@ -447,6 +447,13 @@ _IGNORED_HEADERS = frozenset(
         "birthyear",
         "birthmonth",
         "birthday_day",
+        "middleinitial",
+        "middlename",
+        "initial",
+        "initials",
+        "mi",
+        "suffix",
+        "prefix",
     ]
 )
 # Tokens that qualify a header without changing its meaning ("Mailing City", "Person - Email").
@@ -506,6 +513,11 @@ def _header_key(name: str) -> str:
 def _tokens(name: str) -> list[str]:
     text = re.sub(r"([a-z])([A-Z])", r"\1 \2", _fold(name))
     return [t for t in re.split(r"[^a-z0-9]+", text.lower()) if t]
+
+
+def _ignored_header(name: str) -> bool:
+    kept = "".join(t for t in _tokens(name) if t not in _NOISE)
+    return _header_key(name) in _IGNORED_HEADERS or kept in _IGNORED_HEADERS
 
 
 def header_role(name: str) -> tuple[str, float] | None:
@@ -758,6 +770,8 @@ def _is_phone(v: str) -> bool:
     if not _PHONE_CHARS_RE.match(v):
         return False
     digits = sum(c.isdigit() for c in v)
+    if v.isdigit():  # bare digits: a phone only at full national length (not an id or a zip)
+        return 9 <= digits <= 15
     return 7 <= digits <= 15 and not re.match(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$", v)
 
 
@@ -852,7 +866,9 @@ def _content_role(name: str, values: Sequence[str], n_rows: int) -> tuple[str, f
         if ratio < 0.25 and len(values) >= 40:
             return "city", 0.6
         return "surname", 0.6
-    if multi >= 0.6 and (legal >= 0.05 or any_given < 0.2):
+    words = sorted(len(t) for t in tokens)
+    short = words[len(words) // 2] <= 5  # names are short; titles and notes are not
+    if multi >= 0.6 and short and (legal >= 0.05 or any_given < 0.2):
         # several words, (almost) no given names, not an address: organisation names
         return "company", 0.6
     return None
@@ -905,7 +921,7 @@ def infer_roles(
         col = table.columns[name]
         values = _sample(col) if content else []
         found = header_role(name)
-        if found is None and _header_key(name) in _IGNORED_HEADERS:
+        if found is None and _ignored_header(name):
             ignored.append(name)
             continue
         if found is not None and found[0] == "id":
@@ -959,7 +975,33 @@ def infer_roles(
         guesses.append(RoleGuess(name, role, conf, "content"))
         taken.add(role)
     guesses = _resolve_names(guesses, table)
+    if content:
+        guesses, ignored = _context_text(guesses, ignored, table)
     return RoleInference(guesses, id_column, ignored, id_how)
+
+
+def _context_text(
+    guesses: list[RoleGuess], ignored: list[str], table: Table
+) -> tuple[list[RoleGuess], list[str]]:
+    """With a lone name column as the only identity evidence (e.g. organisation names and
+    nothing else), the remaining descriptive text columns become ``text`` context."""
+    identity = [g for g in guesses if g.role in IDENTITY_ROLES]
+    if len(identity) != 1 or identity[0].role not in ("company", "full_name"):
+        return guesses, ignored
+    extra: list[RoleGuess] = []
+    keep: list[str] = []
+    for name in ignored:
+        values = _sample(table.columns[name])
+        if (
+            not _ignored_header(name)
+            and len(values) >= 10
+            and len(set(values)) >= 0.05 * len(values)
+            and _share(values, lambda v: any(c.isalpha() for c in v)) >= 0.8
+        ):
+            extra.append(RoleGuess(name, "text", 0.5, "content (context)"))
+        else:
+            keep.append(name)
+    return guesses + extra, keep
 
 
 _CHECKED = frozenset({"email", "phone", "dob", "full_name"})
