@@ -266,3 +266,29 @@ def test_resolve_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["dedupe", str(nothing), "-o", out]) == 2
     err = capsys.readouterr().err
     assert "crmresolve: error: no identity field" in err and "Traceback" not in err
+
+
+def test_progress_only_on_a_terminal() -> None:
+    import io
+
+    from crmresolve.progress import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    for stream, quiet in ((tty, False), (pipe, False), (Tty(), True)):
+        p = Progress.for_terminal(quiet=quiet, stream=stream)
+        with p.phase("clustering"):
+            pass
+    assert "clustering" in tty.getvalue() and tty.getvalue().endswith("s\n")
+    assert pipe.getvalue() == ""
+    assert not Progress.for_terminal(quiet=True, stream=Tty()).enabled
+
+
+def test_cli_is_silent_when_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o.csv"
+    assert main(["dedupe", str(EXAMPLE), "-q", "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
