@@ -21,7 +21,7 @@ from crmresolve.store import SCHEMA_VERSION, Store, StoreError
 from crmresolve.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from store_helpers import contacts, part  # noqa: E402
+from store_helpers import contacts, part
 
 HERE = Path(__file__).resolve().parent
 
@@ -31,7 +31,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding the first 250 example contacts (built once, copied per test)."""
     path = tmp_path_factory.mktemp("store") / "template.db"
     with Store.open(path) as store:
-        store.add(part(contacts(), 0, 250), id_column="record_id")
+        store.add(part(contacts(), 0, 250), id_column="record_id", train_until=0)
     return path
 
 
@@ -350,3 +350,18 @@ def test_cli_store_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["store", "backup", "--db", db, "--output", str(tmp_path / "b.db")]) == 0
     assert main(["store", "export", "--db", str(tmp_path / "none.db"), "-o", out]) == 2
     assert main(["store", "link", "--db", db, "nope1", "nope2"]) == 2
+
+
+def test_small_store_retrains_on_every_add(tmp_path: Path) -> None:
+    table = contacts()
+    with Store.open(tmp_path / "r.db") as s:
+        s.add(part(table, 0, 120), id_column="record_id")
+        before = s.assignments()
+        stats = s.add(part(table, 120, 240), id_column="record_id")
+        assert stats.get("retrained") == 1
+        s.check_invariants()
+        assert s._conn.execute("SELECT COUNT(*) FROM models").fetchone()[0] == 2
+        after = s.assignments()
+        for r, e in before.items():  # ids change only through recorded merges/splits
+            if after[r] != e:
+                assert {ev.kind for ev in s.history(e)} & {"merged", "split"}

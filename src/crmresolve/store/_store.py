@@ -97,6 +97,7 @@ class _Settings:
     columns: list[str]
     rules: list[BlockingRule]
     guards: list[Guard]
+    train_until: int = 0
 
     def to_meta(self) -> dict[str, str]:
         plain = {
@@ -114,6 +115,7 @@ class _Settings:
             "columns": self.columns,
             "rules": [r.to_dict() for r in self.rules],
             "guards": [g.to_dict() for g in self.guards],
+            "train_until": self.train_until,
         }
         return {k: json.dumps(v) for k, v in plain.items()}
 
@@ -135,6 +137,7 @@ class _Settings:
             columns=list(v["columns"]),
             rules=[BlockingRule.from_dict(r) for r in v["rules"]],
             guards=[guard_from_dict(g) for g in v["guards"]],
+            train_until=int(v.get("train_until", 0)),
         )
 
 
@@ -356,12 +359,16 @@ class Store:
         max_block_size: int = 500,
         max_cluster_size: int = 100,
         edge_floor: float = 0.01,
+        train_until: int = 5000,
     ) -> dict[str, int]:
         """Add (or update) records in one transaction; returns counts of what happened.
 
         The first add trains the model on the batch (and stores the settings given here);
-        later adds reuse them. A record whose id is stored already is an update: when its values
-        changed it is re-normalized, re-blocked and re-resolved.
+        later adds reuse them. While the store holds at most ``train_until`` records, each add
+        retrains the model on every stored record and re-resolves them all (cheap while small,
+        and a model learnt from a first batch of a few hundred records is weak); entity ids
+        stay stable through it like through any add. A record whose id is stored already is an
+        update: when its values changed it is re-normalized, re-blocked and re-resolved.
         """
         if id_column is None:
             raise StoreError("the store needs an id column (record ids must be stable)")
@@ -381,6 +388,7 @@ class Store:
                 max_block_size=max_block_size,
                 max_cluster_size=max_cluster_size,
                 edge_floor=edge_floor,
+                train_until=train_until,
             )
         except BaseException:
             self._settings = self._model = None
@@ -398,6 +406,7 @@ class Store:
         default_region, merge_evidence = options["default_region"], options["merge_evidence"]
         strong_evidence, max_block_size = options["strong_evidence"], options["max_block_size"]
         max_cluster_size, edge_floor = options["max_cluster_size"], options["edge_floor"]
+        train_until = options["train_until"]
         with self._tx():
             if self._settings is None:
                 return self._first_add(
@@ -412,6 +421,7 @@ class Store:
                     max_block_size=max_block_size,
                     max_cluster_size=max_cluster_size,
                     edge_floor=edge_floor,
+                    train_until=train_until,
                 )
             if fields is not None and validate_field_map(fields) != self._settings.fields:
                 raise StoreError("fields differ from the field map stored with the model")
@@ -431,6 +441,7 @@ class Store:
         max_block_size: int,
         max_cluster_size: int,
         edge_floor: float,
+        train_until: int,
     ) -> dict[str, int]:
         if fields is None:
             from crmresolve.infer import infer_roles
@@ -467,6 +478,7 @@ class Store:
             columns=list(table.column_names),
             rules=list(res.blocking_rules),
             guards=default_guards(names),
+            train_until=train_until,
         )
         c = self._conn
         c.executemany(
@@ -608,6 +620,12 @@ class Store:
     def _score(
         self, feats: Mapping[str, ObjArray], left: IntArray, right: IntArray
     ) -> tuple[FloatArray, npt.NDArray[np.int16], npt.NDArray[np.int8]]:
+        prob, hits, gamma, _tf = self._score_tf(feats, left, right)
+        return prob, hits, gamma
+
+    def _score_tf(
+        self, feats: Mapping[str, ObjArray], left: IntArray, right: IntArray
+    ) -> tuple[FloatArray, npt.NDArray[np.int16], npt.NDArray[np.int8], dict[str, Any]]:
         model, s = self._model, self._settings
         assert model is not None and s is not None
         gamma = model.compute_gamma(feats, left, right)
@@ -628,7 +646,7 @@ class Store:
             s.guards,
             records=(feats, left, right),
         )
-        return match_probability(weight), hits, gamma
+        return match_probability(weight), hits, gamma, tf
 
     def _load_features(
         self, rids: Sequence[int]
@@ -756,6 +774,10 @@ class Store:
         for r in updated:
             self._event("updated", existing[r][3], [r], {}, batch)
         self._stage("records_written")
+        n_upd = len(updated)
+        if int(c.execute("SELECT COUNT(*) FROM records").fetchone()[0]) <= s.train_until:
+            stats = self._retrain(set(rids.tolist()), prev_entity, batch)
+            return {"added": n - n_upd, "updated": n_upd, "unchanged": n_unchanged, **stats}
         # candidates: stored records sharing a blocking key (indexed lookups)
         bpos, bkeys = record_keys(s.rules, feats, n)
         per_key = Counter(bkeys.tolist())
@@ -810,8 +832,62 @@ class Store:
             entities.update(e for (e,) in c.execute(q, chunk))
         stats = self._recluster(entities, batch_rids, prev_entity, batch)
         self._stage("clustered")
-        n_upd = len(updated)
         return {"added": n - n_upd, "updated": n_upd, "unchanged": n_unchanged, **stats}
+
+    def _retrain(
+        self, batch_rids: set[int], prev_entity: Mapping[int, str], batch: int
+    ) -> dict[str, int]:
+        """Refit the model on every stored record, re-key, re-score and re-cluster them all
+        (only while the store is small: see ``train_until``)."""
+        s = self._settings
+        assert s is not None
+        c = self._conn
+        rows = c.execute("SELECT rid, record_id, raw FROM records ORDER BY rid").fetchall()
+        rid_arr = np.array([r[0] for r in rows], dtype=np.int64)
+        raws = [json.loads(r[2]) for r in rows]
+        cols = {col: _obj([r.get(col) for r in raws]) for col in s.columns}
+        table = Table(_obj([r[1] for r in rows]), cols)
+        resolver = Resolver(
+            s.fields,
+            id_column=s.id_column,
+            threshold=s.threshold,
+            seed=s.seed,
+            default_region=s.default_region,
+            max_block_size=s.max_block_size,
+            max_cluster_size=s.max_cluster_size,
+            strong_evidence=s.strong_evidence,
+            golden=False,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = resolver.resolve(table)
+        self._model = res.model
+        c.execute(
+            "INSERT INTO models (model, created_at) VALUES (?, ?)",
+            (res.model.to_json(indent=None), _now()),
+        )
+        s.rules = list(res.blocking_rules)
+        s.guards = default_guards(tuple(comp.name for comp in res.model.comparisons))
+        c.executemany(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            list(s.to_meta().items()),
+        )
+        c.execute("DELETE FROM block_keys")
+        pos, keys = record_keys(s.rules, res.features.columns, len(table))
+        c.executemany(
+            "INSERT OR IGNORE INTO block_keys VALUES (?, ?)",
+            zip(keys.tolist(), rid_arr[pos].tolist(), strict=True),
+        )
+        self._stage("keys_written")
+        c.execute("DELETE FROM edges")
+        p = res.pairs
+        keep = p.match_probability >= s.edge_floor
+        self._insert_edges(rid_arr[p.left[keep]], rid_arr[p.right[keep]], p.match_probability[keep])
+        self._stage("scored")
+        active = {e for (e,) in c.execute("SELECT entity_id FROM entities WHERE status = 'active'")}
+        stats = self._recluster(active, batch_rids, prev_entity, batch)
+        self._stage("clustered")
+        return {**stats, "retrained": 1}
 
     # ------------------------------------------------------------------ re-clustering
     def _decisions_for(self, record_ids: set[str]) -> list[tuple[str, str, str, str, str]]:
@@ -1223,7 +1299,7 @@ class Store:
         m = len(order)
         left = np.zeros(m, dtype=np.int64)
         right = np.arange(1, m + 1, dtype=np.int64)
-        prob, hits, _g = self._score(all_feats, left, right)
+        prob, hits, gamma, tf = self._score_tf(all_feats, left, right)
         best: dict[str, int] = {}
         for j, e in enumerate(ent):
             if e not in best or prob[j] > prob[best[e]]:
@@ -1235,8 +1311,16 @@ class Store:
                 "SELECT size FROM entities WHERE entity_id = ?", (e,)
             ).fetchone()[0]
             expl = None
-            if explain:
-                expl = model.explain_pair(all_feats, 0, j + 1).to_dict()
+            if explain:  # from the gamma row already computed (no second comparison)
+                values = {
+                    comp.name: (
+                        _joined(all_feats, comp.columns, 0),
+                        _joined(all_feats, comp.columns, j + 1),
+                    )
+                    for comp in model.comparisons
+                }
+                tfj = {name: (float(fl[j]), float(fr[j])) for name, (fl, fr) in tf.items()}
+                expl = model.explain(gamma[j], values=values, tf_values=tfj).to_dict()
                 if hits[j] >= 0:
                     expl["guard"] = s.guards[int(hits[j])].name
                     expl["match_probability"] = float(prob[j])
@@ -1525,6 +1609,17 @@ class _Transaction:
             self.conn.execute("COMMIT")
         else:
             self.conn.execute("ROLLBACK")
+
+
+def _obj(values: Sequence[Any]) -> ObjArray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def _joined(feats: Mapping[str, ObjArray], columns: Sequence[str], i: int) -> str | None:
+    parts = [feats[c][i] for c in columns if c in feats and feats[c][i] is not None]
+    return " | ".join(str(p) for p in parts) if parts else None
 
 
 def _chunks(items: Sequence[Any] | Iterable[Any], size: int) -> Iterator[list[Any]]:
