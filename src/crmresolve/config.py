@@ -72,7 +72,7 @@ class ResolverConfig:
     default_region: str = "US"
     max_block_size: int | None = DEFAULT_MAX_BLOCK_SIZE
     max_cluster_size: int = 100
-    strong_evidence: float = 0.9
+    strong_evidence: float = 0.5
     u_sample_size: int = 1_000_000
     source_priority: list[str] | None = None
     blocking: list[dict[str, Any]] | None = None

@@ -327,7 +327,12 @@ class Resolver:
             :func:`~crmresolve.score.guards.default_guards` for the comparisons, ``[]`` for none.
         strong_evidence: two records of one cluster whose values conflict (different birth
             dates, identifiers or first names) stay together only when their own direct match
-            probability reaches this; otherwise the cluster is split between them.
+            probability reaches this; otherwise the cluster is split between them. Default
+            0.5, the usual threshold: the direct score already went through the guards (which
+            cap households and colleagues), so a pair the model itself calls a match keeps its
+            mistyped birth date or number; a conflict between records linked only through
+            others needs the same direct evidence (or is outvoted, see
+            :class:`~crmresolve.cluster.Clusterer` ``majority``).
         progress: report the long phases: ``False``/``None`` silent (default), ``True`` one
             line per phase on stderr, or a callback ``(phase, event, seconds)``
             (:mod:`crmresolve.progress`).
@@ -351,7 +356,7 @@ class Resolver:
         source_priority: Sequence[str] | None = None,
         golden: bool = True,
         guards: Sequence[Guard] | None = None,
-        strong_evidence: float = 0.9,
+        strong_evidence: float = 0.5,
         progress: ProgressOption = None,
     ) -> None:
         if not 0.0 <= threshold <= 1.0:
@@ -580,14 +585,19 @@ def _tf_values(
     left: IntArray,
     right: IntArray,
 ) -> dict[str, Any]:
-    """Per-pair term frequencies of the model's TF columns (looked up in its stored tables)."""
+    """Per-pair term frequencies of the model's TF columns (looked up in its stored tables).
+
+    One array per comparison: the larger frequency of the two records, exactly what
+    :meth:`FellegiSunter.predict` makes of a ``(left, right)`` pair, without keeping both
+    sides of every pair alive (two float arrays per TF comparison at tens of millions of pairs).
+    """
     out: dict[str, Any] = {}
     for comp in model.comparisons:
         table = model.tf_tables_.get(comp.name)
         if table is None or comp.tf_column is None or comp.tf_column not in feats:
             continue
         freq = table.frequencies(feats[comp.tf_column])
-        out[comp.name] = (freq[left], freq[right])
+        out[comp.name] = np.fmax(freq[left], freq[right])
     return out
 
 
