@@ -208,9 +208,13 @@ def test_public_api_exports() -> None:
     assert hasattr(crmresolve.evaluate, "pairwise_metrics")
 
 
-def test_dedupe_inputs_and_frames(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def from_path() -> crmresolve.Resolution:
+    return crmresolve.dedupe(str(EXAMPLE))
+
+
+def test_dedupe_inputs_and_frames(from_path: crmresolve.Resolution) -> None:
     pd = pytest.importorskip("pandas")
-    from_path = crmresolve.dedupe(str(EXAMPLE))
     frame = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False)
     from_frame = crmresolve.dedupe(frame)
     assert from_path.cluster_of.tolist() == from_frame.cluster_of.tolist()
@@ -248,8 +252,8 @@ def test_progress_callback_and_silence(capsys: pytest.CaptureFixture[str]) -> No
     assert "clustering" in capsys.readouterr().err
 
 
-def test_rows_without_pandas() -> None:
+def test_rows_without_pandas(from_path: crmresolve.Resolution) -> None:
     # Tabular outputs exist without pandas too (rows for write_csv).
-    res = crmresolve.dedupe(str(EXAMPLE))
+    res = from_path
     header, rows = res.records_rows()
     assert len(rows) == res.n_records and header[-2:] == ["cluster_id", "cluster_confidence"]
