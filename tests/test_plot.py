@@ -85,6 +85,7 @@ def test_threshold_chart_from_curve_and_evaluation(res: Resolution, truth: dict[
     curve = metrics_by_threshold([0, 0, 2], [1, 2, 3], [0.9, 0.6, 0.3], [1, 1, 2, 2])
     assert isinstance(plot.threshold_chart(curve), Figure)
     assert report.plot().axes[0].get_xlabel() == "match probability threshold"
+    assert report.plot(xscale="logit").axes[0].get_xscale() == "logit"
 
 
 def test_probability_histogram(res: Resolution) -> None:

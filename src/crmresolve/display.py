@@ -120,7 +120,9 @@ class Evaluation:
     true pairs that blocking produced) need entity labels and are ``None`` in pair mode.
     In pair mode every count is over the labelled pairs only; a labelled pair that blocking did
     not produce is never predicted a match. Zero denominators count as 1.0
-    (see :mod:`crmresolve.evaluate`).
+    (see :mod:`crmresolve.evaluate`). For a linkage (:func:`crmresolve.pipeline.link`) the
+    pair, curve, cluster and blocking metrics count cross-source pairs only; B-cubed and
+    ``errors`` still see duplicates within one source as split entities.
     """
 
     mode: str

@@ -122,12 +122,14 @@ def threshold_chart(
     ax: Axes | None = None,
     threshold: float | None = None,
     title: str | None = None,
+    xscale: str = "linear",
 ) -> Figure:
     """Precision, recall and F1 against the match probability threshold.
 
     ``curve`` is a :class:`~crmresolve.evaluate.ThresholdCurve` (``metrics_by_threshold``) or
     anything with a ``curve`` attribute holding one (``Resolution.evaluate(truth)``). The best
     F1 is marked; ``threshold`` (default: the evaluation's own, if any) is drawn as a dashed line.
+    ``xscale="logit"`` spreads out the ends near 0 and 1, where most thresholds usually lie.
     """
     if threshold is None:
         threshold = getattr(curve, "threshold", None)
@@ -155,13 +157,11 @@ def threshold_chart(
             linewidth=1,
             label=f"threshold {threshold:.3g}",
         )
-    axes.set_xlim(0.0, 1.0)
-    axes.set_ylim(
-        min(0.0, *(float(np.min(a)) for a in (curve.precision, curve.recall)))
-        if len(curve)
-        else 0.0,
-        1.02,
-    )
+    if xscale == "linear":
+        axes.set_xlim(0.0, 1.0)
+    else:
+        axes.set_xscale(xscale)
+    axes.set_ylim(0.0, 1.02)
     axes.set_xlabel("match probability threshold")
     axes.set_ylabel("score")
     axes.set_title(title or "precision / recall / F1 by threshold")
