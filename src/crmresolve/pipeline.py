@@ -628,7 +628,7 @@ def link(
     left: Any,
     right: Any,
     *,
-    fields: Mapping[str, Sequence[str]],
+    fields: Mapping[str, Sequence[str]] | None = None,
     id_column: str | None = None,
     threshold: float = 0.5,
     seed: int = 0,
@@ -637,11 +637,18 @@ def link(
 ) -> Resolution:
     """Link two tables (pairs across them only, unless ``dedupe_within``).
 
-    Record ids must be unique across both tables.
+    Record ids must be unique across both tables. Without ``fields`` the roles are inferred
+    (:func:`crmresolve.infer.infer_roles`) from both tables together.
     """
     a = left if isinstance(left, Table) else load_table(left, id_column=id_column)
     b = right if isinstance(right, Table) else load_table(right, id_column=id_column)
     table = concat_tables([a, b])
+    if fields is None:
+        from crmresolve.infer import infer_roles
+
+        fields = infer_roles(table, exclude=[id_column] if id_column else ()).field_map(
+            require_identity=True
+        )
     sources = np.array(["left"] * len(a) + ["right"] * len(b), dtype=object)
     resolver = Resolver(fields, id_column=id_column, threshold=threshold, seed=seed, **options)
     return resolver.resolve(table, link_sources=None if dedupe_within else sources)
