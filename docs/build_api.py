@@ -168,6 +168,16 @@ def build(modules: list[str] | None = None) -> str:
             obj = getattr(mod, name, None)
             if obj is None:
                 continue
+            if inspect.ismodule(obj):
+                anchor = obj.__name__.replace(".", "")
+                body += [f"### `{name}`", "", f"Module [`{obj.__name__}`](#{anchor}).", ""]
+                continue
+            home = getattr(obj, "__module__", None)
+            if home != mod_name and home in names and (inspect.isclass(obj) or callable(obj)):
+                # Re-exported from another documented module: link instead of repeating it.
+                anchor = home.replace(".", "")
+                body += [f"### `{name}`", "", f"See [`{home}.{name}`](#{anchor}).", ""]
+                continue
             body += document(name, obj, mod_name)
     return "\n".join([*parts, "", *body]).rstrip() + "\n"
 
