@@ -28,6 +28,7 @@ Charts show counts, scores and comparison names only, never record values.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +83,8 @@ def waterfall(explanation: Any, *, ax: Axes | None = None, title: str | None = N
     labels = ["prior"]
     steps = [float(explanation.prior_weight)]
     for row in explanation.rows:
-        labels.append(f"{row.comparison}\n{row.level}")
+        level = "\n".join(textwrap.wrap(str(row.level), 24)) or str(row.level)
+        labels.append(f"{row.comparison}\n{level}")
         steps.append(float(row.weight))
     if explanation.related_weight is not None:
         labels.append("related entity")
@@ -106,6 +108,7 @@ def waterfall(explanation: Any, *, ax: Axes | None = None, title: str | None = N
             fontsize=8,
         )
     axes.axhline(0.0, color="black", linewidth=0.8)
+    axes.use_sticky_edges = False  # bars start mid-air: let the margin apply at both ends
     axes.margins(y=0.12)
     axes.set_xticks(x, [*labels, "match weight"], rotation=45, ha="right", fontsize=8)
     axes.set_ylabel("match weight (log2 Bayes factor)")
@@ -166,7 +169,7 @@ def threshold_chart(
     axes.set_ylabel("score")
     axes.set_title(title or "precision / recall / F1 by threshold")
     axes.grid(True, alpha=0.3)
-    axes.legend(loc="lower left", fontsize=8)
+    axes.legend(loc="lower left" if xscale == "linear" else "best", fontsize=8)
     return fig
 
 
