@@ -1065,7 +1065,8 @@ class FellegiSunter:
                 f"tf_values[{self._specs[k].name!r}] must have one entry per pair ({n})"
             )
         if arr.dtype.kind == "f":
-            return arr.astype(np.float64)
+            # No copy when already float64 (tens of millions of pairs); never written to.
+            return np.asarray(arr, dtype=np.float64)
         table = self.tf_tables_.get(self._specs[k].name)
         if table is None:
             raise ValueError(
