@@ -784,3 +784,22 @@ def test_default_comparisons_cover_text_only_data() -> None:
     from crmresolve.compare.library import default_comparisons
 
     assert [c.name for c in default_comparisons(["text"])] == ["text"]
+
+
+def test_default_name_comparisons_have_a_swapped_level() -> None:
+    comps = {c.name: c for c in default_comparisons(["given_name", "surname"])}
+    feats = {
+        "given_name": np.array(["john", "smith", "john"], dtype=object),
+        "surname": np.array(["smith", "john", "smyth"], dtype=object),
+    }
+    left, right = np.array([0, 0]), np.array([1, 2])
+    for name in ("given_name", "surname"):
+        comp = comps[name]
+        labels = comp.level_labels
+        assert "given name and surname swapped" in labels
+        got = comp.compute(feats, left, right).tolist()
+        assert labels[got[0]] == "given name and surname swapped"
+        assert labels[got[1]] != "given name and surname swapped"
+    # Without both name columns there is nothing to swap with.
+    (alone,) = default_comparisons(["given_name"])
+    assert "given name and surname swapped" not in alone.level_labels

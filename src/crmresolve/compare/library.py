@@ -68,16 +68,20 @@ def name_comparison(
     nickname_column: str | None = None,
     initials: bool = False,
     phonetic: str | None = None,
+    swapped: tuple[str, str] | None = None,
 ) -> Comparison:
     """A personal-name comparison on ``column``:
 
-    exact → nickname (if ``nickname_column``) → Jaro-Winkler ≥ each threshold (descending)
+    exact → given name and surname swapped (if ``swapped`` = ``(given, surname)`` columns) →
+    nickname (if ``nickname_column``) → Jaro-Winkler ≥ each threshold (descending)
     → initial (if ``initials``) → phonetic key (if ``phonetic``) → else.
 
     >>> name_comparison("surname", phonetic="metaphone").level_labels
     ['else', 'metaphone match', 'jaro-winkler >= 0.88', 'jaro-winkler >= 0.92', 'exact match']
     """
     levels: list[Level] = [ExactMatch(column)]
+    if swapped is not None:
+        levels.append(SwappedNames(*swapped))
     if nickname_column is not None:
         levels.append(NicknameMatch(column, nickname_column))
     levels += [JaroWinklerAtLeast(column, t) for t in sorted(jaro_winkler, reverse=True)]
@@ -90,21 +94,33 @@ def name_comparison(
 
 
 def given_name_comparison(
-    column: str = "given_name", canonical_column: str = "given_name_canonical"
+    column: str = "given_name",
+    canonical_column: str = "given_name_canonical",
+    *,
+    surname_column: str | None = None,
 ) -> Comparison:
-    """Exact → nickname (``bob`` ~ ``robert``) → JW ≥ 0.92 → JW ≥ 0.88 → initial → else.
+    """Exact → [swapped with the surname] → nickname (``bob`` ~ ``robert``) → JW ≥ 0.92 →
+    JW ≥ 0.88 → initial → else.
 
     An initial (``j`` ~ ``john``) is weak evidence but not evidence against; a different
-    full first name (``john`` vs ``peter``) falls to ``else``.
+    full first name (``john`` vs ``peter``) falls to ``else``. With ``surname_column``, a
+    name entered in swapped order (``smith john``) gets its own level instead of ``else``.
     """
+    swapped = None if surname_column is None else (column, surname_column)
     return name_comparison(
-        column, name="given_name", nickname_column=canonical_column, initials=True
+        column,
+        name="given_name",
+        nickname_column=canonical_column,
+        initials=True,
+        swapped=swapped,
     )
 
 
-def surname_comparison(column: str = "surname") -> Comparison:
-    """Exact → JW ≥ 0.92 → JW ≥ 0.88 (also most double-barrelled variants) → metaphone → else."""
-    return name_comparison(column, name="surname", phonetic="metaphone")
+def surname_comparison(column: str = "surname", *, given_column: str | None = None) -> Comparison:
+    """Exact → [swapped with the given name] → JW ≥ 0.92 → JW ≥ 0.88 (also most
+    double-barrelled variants) → metaphone → else."""
+    swapped = None if given_column is None else (given_column, column)
+    return name_comparison(column, name="surname", phonetic="metaphone", swapped=swapped)
 
 
 def full_name_comparison(
@@ -258,10 +274,11 @@ def default_comparisons(available_keys: Iterable[str]) -> list[Comparison]:
     """
     keys = set(available_keys)
     out: list[Comparison] = []
+    both = {"given_name", "surname"} <= keys
     if "given_name" in keys:
-        out.append(given_name_comparison())
+        out.append(given_name_comparison(surname_column="surname" if both else None))
     if "surname" in keys:
-        out.append(surname_comparison())
+        out.append(surname_comparison(given_column="given_name" if both else None))
     if "full_name" in keys and not {"given_name", "surname"} <= keys:
         out.append(full_name_comparison())
     if "email" in keys:
