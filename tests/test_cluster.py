@@ -290,7 +290,7 @@ def test_max_cluster_size_is_honoured() -> None:
 def test_dense_component_is_not_cut_for_its_size() -> None:
     n = 10
     left, right = np.triu_indices(n, k=1)
-    keep = np.arange(left.size) % 3 != 0  # two thirds of all pairs match directly
+    keep = np.arange(left.size) % 4 != 0  # three quarters of all pairs match directly
     prob = np.linspace(0.99, 0.6, int(keep.sum()))
     ids = [f"r{i}" for i in range(n)]
     c = cluster_pairs(n, ids, left[keep], right[keep], prob, max_cluster_size=4)
@@ -427,7 +427,7 @@ def _in_dense_component(g: dict[str, object], members: np.ndarray) -> bool:
             graph.add_edge(int(a), int(b))
     comp = nx.node_connected_component(graph, int(members[0]))
     k = len(comp)
-    return bool(graph.subgraph(comp).number_of_edges() >= 0.5 * (k * (k - 1) // 2))
+    return bool(graph.subgraph(comp).number_of_edges() >= 0.7 * (k * (k - 1) // 2))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -442,7 +442,7 @@ def test_partition_and_determinism(g: dict[str, object], rnd: object) -> None:
     assert len(set(base.cluster_ids.tolist())) == base.n_clusters
     # Constraints.
     for c in np.flatnonzero(base.sizes > int(g["max_size"])):  # type: ignore[call-overload]
-        # only a dense component (most member pairs match directly) may exceed the limit
+        # only a dense component (70% of member pairs match directly) may exceed the limit
         assert _in_dense_component(g, np.flatnonzero(base.labels == c))
     for a, b in g["cannot"]:  # type: ignore[attr-defined]
         assert base.labels[a] != base.labels[b]

@@ -32,7 +32,7 @@ from crmresolve.block._keys import (
     sorted_tokens,
     soundex,
 )
-from crmresolve.block._rules import BlockingRule, block_on
+from crmresolve.block._rules import BlockingRule, block_on, sorted_neighbourhood
 
 __all__ = ["default_rules"]
 
@@ -65,9 +65,11 @@ def default_rules(available_keys: Collection[str]) -> list[BlockingRule]:
     17    ``email_local(email)``                        same mailbox name at another domain
     18    ``company & city``, ``company & postcode``    same organisation at one site
           (``company`` alone when neither is present)
-    19    ``rare_token(company)``                       reordered/abbreviated company names
+    19    ``rare_token(company)``, ``(company, 2)``     reordered/misspelt company names
     20    ``rare_token(text)``, ``rare_token(text, 2)`` free text sharing an unusual word
-    21    ``dob``                                       swapped name fields plus address errors
+    21    ``prefix(text, 8)``                           same start of the text (e.g. a title)
+    22    ``sorted_neighbourhood(text, window=10)``     text differing late (typos, extra words)
+    23    ``dob``                                       swapped name fields plus address errors
     ====  ============================================  ===========================================
 
     ``dob`` alone comes last: it only adds pairs the others missed, and with ~30 000 distinct
@@ -81,7 +83,7 @@ def default_rules(available_keys: Collection[str]) -> list[BlockingRule]:
     0.9998.
 
     >>> [r.name for r in default_rules(["company", "city", "phone"])]
-    ['phone', 'company & city', 'rare_token(company)']
+    ['phone', 'company & city', 'rare_token(company)', 'rare_token(company, rank=2)']
     """
     keys = set(available_keys)
     given = "given_name_canonical" if "given_name_canonical" in keys else "given_name"
@@ -122,7 +124,11 @@ def default_rules(available_keys: Collection[str]) -> list[BlockingRule]:
     else:
         add("company")
     add(rare_token("company"))
+    add(rare_token("company", 2))
     add(rare_token("text"))
     add(rare_token("text", 2))
+    add(prefix("text", 8))
+    if has("text"):
+        rules.append(sorted_neighbourhood("text", window=10))
     add("dob")
     return rules

@@ -190,7 +190,7 @@ class Clusterer:
 
     * ``threshold`` (0.5) — edges with ``probability >= threshold`` enter the match graph.
     * ``max_cluster_size`` (100) — no merge may produce a larger cluster (reviewer must-links
-      may: they always win), unless the component is *dense*: at least ``dense_share`` (0.5)
+      may: they always win), unless the component is *dense*: at least ``dense_share`` (0.7)
       of its record pairs are direct matches. Chaining makes sparse components; a dense one
       is one big entity (an inventor on hundreds of patents) and is not cut for its size.
     * ``strong_evidence`` (0.99) — a direct edge at least this probable between two records
@@ -219,7 +219,7 @@ class Clusterer:
     dob_typo_tolerant: bool = True
     placeholder_dobs: frozenset[str] = PLACEHOLDER_DOBS
     majority: bool = True
-    dense_share: float = 0.5
+    dense_share: float = 0.7
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:

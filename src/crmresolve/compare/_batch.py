@@ -800,9 +800,30 @@ def _metric_on_codes(
         return out
     keys, inverse = _unique_inverse(key)
     ka, kb = keys // width, keys % width
-    scores = _score(uniques[ka], uniques[kb], name, cutoff, floor, workers)
+    if name == "jaccard":
+        # word sets built once per distinct value, not once per pair
+        sets = cache.derived(column, "word_sets", _word_sets)
+        scores = np.fromiter(
+            (_set_jaccard(sets[a], sets[b]) for a, b in zip(ka.tolist(), kb.tolist(), strict=True)),
+            dtype=np.float64,
+            count=ka.size,
+        )
+    else:
+        scores = _score(uniques[ka], uniques[kb], name, cutoff, floor, workers)
     out[todo] = scores[inverse]
     return out
+
+
+def _word_sets(uniques: ObjArray) -> list[frozenset[str]]:
+    return [frozenset(str(u).split()) for u in uniques]
+
+
+def _set_jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """:func:`_jaccard` on prepared word sets."""
+    if not a and not b:
+        return 1.0
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
 
 
 def parse_iso_date(value: str) -> dt.date | None:

@@ -611,6 +611,11 @@ class FellegiSunter:
         parts = class_loglik(PatternIndex(patterns, self.n_levels), m, u, self._related_mask())
         w = counts.astype(np.float64) * scale
         lam = min(max(completion.lam * n_cand / n_total, LAMBDA_MIN), LAMBDA_MAX)
+        # When EM finds most candidates to be matches (big true entities: one company on
+        # hundreds of patents), those matches are a floor for all matches: random pairs are
+        # then often matches too, and their inflated u would otherwise pull the fixed point
+        # far below the matches already in hand.
+        floor = lam if completion.lam >= 0.5 else LAMBDA_MIN
         if self.prior is not None:
             lam = float(self.prior)
         lam_r = 0.0
