@@ -625,7 +625,7 @@ class FellegiSunter:
             post_m, post_r = posteriors(parts, lam, lam_r)
             new = lam
             if self.prior is None:
-                new = min(max(float(np.dot(w, post_m)) / n_total, LAMBDA_MIN), LAMBDA_MAX)
+                new = min(max(float(np.dot(w, post_m)) / n_total, floor), LAMBDA_MAX)
             new_r = lam_r
             if parts[1] is not None:
                 new_r = min(max(float(np.dot(w, post_r)) / n_total, LAMBDA_MIN), 0.5)
