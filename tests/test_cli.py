@@ -292,3 +292,19 @@ def test_cli_is_silent_when_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["dedupe", str(EXAMPLE), "-q", "-o", str(out)]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_rules_errors_and_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, g1, g2 = str(tmp_path / "o.csv"), tmp_path / "g1.csv", tmp_path / "g2.csv"
+    rules, cfg = tmp_path / "rules.toml", tmp_path / "cfg.json"
+    rules.write_text('[columns.Phone]\nrules = ["most_recent"]\n', encoding="utf-8")
+    assert main(["dedupe", str(EXAMPLE), "-q", "-o", out, "--rules", str(rules)]) == 2
+    err = capsys.readouterr().err
+    assert "crmresolve: error: survivorship rules" in err and "Phone" in err
+    rules.write_text('[columns.email]\nrules = ["most_recent"]\n', encoding="utf-8")
+    assert main(["dedupe", str(EXAMPLE), "-q", "-o", out, "--golden", str(g1),
+                 "--rules", str(rules), "--save-config", str(cfg)]) == 0  # fmt: skip
+    assert json.loads(cfg.read_text(encoding="utf-8"))["survivorship"]["columns"]["email"]
+    assert main(["dedupe", str(EXAMPLE), "-q", "-o", out, "--golden", str(g2),
+                 "--config", str(cfg)]) == 0  # fmt: skip
+    assert g1.read_bytes() == g2.read_bytes()

@@ -317,9 +317,12 @@ def _configure(args: argparse.Namespace, table: Table, *, golden: bool) -> tuple
         cfg.default_region = args.region
     rules_path = getattr(args, "rules", None)
     if rules_path:
-        from crmresolve.survive import load_rules
+        from crmresolve.survive import RulesConfigError, load_rules
 
-        cfg.survivorship = load_rules(rules_path).to_dict()
+        try:
+            cfg.survivorship = load_rules(rules_path).to_dict()
+        except RulesConfigError as exc:
+            raise CliError(str(exc)) from None
     try:
         validate_field_map(cfg.fields, table.column_names)
     except FieldSpecError as exc:
@@ -330,10 +333,14 @@ def _configure(args: argparse.Namespace, table: Table, *, golden: bool) -> tuple
 
 
 def _run_resolver(resolver: Any, table: Table, sources: Any = None) -> Any:
+    from crmresolve.survive import RulesConfigError
+
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = resolver.resolve(table, link_sources=sources)
+    except RulesConfigError as exc:
+        raise CliError(f"survivorship rules: {exc}") from None
     except ValueError as exc:
         message = str(exc)
         if "candidate pairs" in message or "identity field" in message:
