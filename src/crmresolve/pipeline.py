@@ -7,15 +7,11 @@ returns a :class:`Resolution` (scored pairs, clusters, golden records, explanati
 :func:`dedupe` and :func:`link` are one-call shorthands.
 
 >>> import crmresolve
->>> records = [
-...     {"id": "1", "name": "Bob Smith", "email": "BOB@example.org"},
-...     {"id": "2", "name": "Robert Smith", "email": "bob@example.org"},
-...     {"id": "3", "name": "Alice Jones", "email": "alice@example.net"},
-... ]
->>> result = crmresolve.dedupe(records, id_column="id",
-...                            fields={"full_name": ["name"], "email": ["email"]})
->>> result.n_records, result.n_clusters
-(3, 2)
+>>> from pathlib import Path
+>>> example = Path(crmresolve.__file__).parents[2] / "examples" / "contacts.csv"
+>>> result = crmresolve.dedupe(example, id_column="record_id")  # roles inferred from headers
+>>> result.n_records, result.n_clusters < result.n_records
+(400, True)
 """
 
 from __future__ import annotations

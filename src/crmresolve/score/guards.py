@@ -22,7 +22,7 @@ and reported per pair so that explanations say why a weight was capped.
 
 >>> import numpy as np
 >>> g = DisagreeUnless("given_name", unless=("dob",))
->>> gamma = np.array([[0, 3, -1], [0, 3, 3], [5, 0, -1]], dtype=np.int8)
+>>> gamma = np.array([[0, 0, -1], [0, 3, 3], [5, 0, -1]], dtype=np.int8)
 >>> names = ("given_name", "dob", "phone")
 >>> g.applies(gamma, names, (6, 4, 3)).tolist()
 [True, False, False]
