@@ -221,6 +221,19 @@ def test_migration_v1_to_latest(tmp_path: Path) -> None:
         assert [e.kind for e in new.history("c_1")] == ["created"]
 
 
+def test_second_connection_sees_new_model(template: Path, tmp_path: Path) -> None:
+    path = tmp_path / "two.db"
+    a, b = Store.open(path), Store.open(path)
+    a.add(part(contacts(), 0, 100), id_column="record_id")
+    assert b.find(part(contacts(), 0, 1).to_records()[0])  # b picks up a's model
+    b.add(part(contacts(), 100, 150), id_column="record_id")  # incremental, not a 2nd first add
+    assert len(a) == 150 and a._conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0] == 2
+    a.check_invariants()
+    a.close()
+    b.close()
+    del template
+
+
 def test_readers_work_during_a_write(store: Store) -> None:
     other = Store.open(store.path)
     store._conn.execute("BEGIN IMMEDIATE")
@@ -250,7 +263,9 @@ def test_export_and_backup(store: Store, tmp_path: Path) -> None:
     assert len(rows) == 250 and rows[0]["cluster_id"].startswith("c_")
     assert {r["record_id"]: r["cluster_id"] for r in rows} == store.assignments()
     with open(gold, newline="", encoding="utf-8") as fh:
-        assert len(list(csv.DictReader(fh))) == store.n_entities
+        grows = list(csv.DictReader(fh))
+    assert len(grows) == store.n_entities
+    assert sum(len(r["member_ids"].split("|")) for r in grows) == 250
     store.backup(copy)
     with Store.open(copy) as b:
         assert b.assignments() == store.assignments()

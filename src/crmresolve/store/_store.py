@@ -180,6 +180,7 @@ class Store:
         self._model: FellegiSunter | None = None
         #: Test hook: called with a stage name during :meth:`add` (``"keys_written"``, ...).
         self._progress: Callable[[str], None] | None = None
+        self._model_id = 0
         self._load_settings()
 
     # ------------------------------------------------------------------ lifecycle
@@ -220,9 +221,17 @@ class Store:
         if "fields" in meta:
             self._settings = _Settings.from_meta(meta)
             row = self._conn.execute(
-                "SELECT model FROM models ORDER BY model_id DESC LIMIT 1"
+                "SELECT model_id, model FROM models ORDER BY model_id DESC LIMIT 1"
             ).fetchone()
-            self._model = FellegiSunter.from_json(row[0]) if row else None
+            self._model = FellegiSunter.from_json(row[1]) if row else None
+            self._model_id = int(row[0]) if row else 0
+
+    def _refresh_if_stale(self) -> None:
+        """Another connection may have trained the first model or retrained it since."""
+        row = self._conn.execute("SELECT COALESCE(MAX(model_id), 0) FROM models").fetchone()
+        if int(row[0]) != self._model_id:
+            self._settings = self._model = None
+            self._load_settings()
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -408,6 +417,7 @@ class Store:
         max_cluster_size, edge_floor = options["max_cluster_size"], options["edge_floor"]
         train_until = options["train_until"]
         with self._tx():
+            self._refresh_if_stale()
             if self._settings is None:
                 return self._first_add(
                     table,
@@ -490,6 +500,7 @@ class Store:
             (res.model.to_json(indent=None), _now()),
         )
         self._settings, self._model = s, res.model
+        self._model_id = int(c.execute("SELECT MAX(model_id) FROM models").fetchone()[0])
         batch = self._new_batch(len(table))
         now = _now()
         cluster_of = res.cluster_of.tolist()
@@ -862,10 +873,11 @@ class Store:
             warnings.simplefilter("ignore")
             res = resolver.resolve(table)
         self._model = res.model
-        c.execute(
+        cur = c.execute(
             "INSERT INTO models (model, created_at) VALUES (?, ?)",
             (res.model.to_json(indent=None), _now()),
         )
+        self._model_id = int(cur.lastrowid or 0)
         s.rules = list(res.blocking_rules)
         s.guards = default_guards(tuple(comp.name for comp in res.model.comparisons))
         c.executemany(
@@ -1277,6 +1289,7 @@ class Store:
 
         Only stored records sharing a blocking key are scored (indexed lookups); explanations
         mask values."""
+        self._refresh_if_stale()
         s, model = self._settings, self._model
         if s is None or model is None:
             return []
@@ -1558,21 +1571,23 @@ class Store:
                 yield [*([rec] if lead else []), *(d.get(c) for c in cols), ent]
 
         write_csv(path, header, rows())
-        if golden is not None:
-            gcols: dict[str, None] = {}
+        if golden is not None:  # like dedupe's: input columns, cluster_id, member_ids
+            members: dict[str, list[str]] = defaultdict(list)
+            for eid, rec in self._conn.execute("SELECT entity_id, record_id FROM records"):
+                members[eid].append(rec)
             grows = []
             for eid, rec in self._conn.execute(
                 "SELECT g.entity_id, g.record FROM golden g JOIN entities e "
                 "ON e.entity_id = g.entity_id WHERE e.status = 'active' ORDER BY e.seq"
             ):
-                d = json.loads(rec)
-                gcols.update(dict.fromkeys(d))
-                grows.append((eid, d))
-            names = list(gcols)
+                grows.append((eid, json.loads(rec)))
             write_csv(
                 golden,
-                ["cluster_id", *names],
-                ([eid, *(d.get(k) for k in names)] for eid, d in grows),
+                [*cols, "cluster_id", "member_ids"],
+                (
+                    [*(d.get(k) for k in cols), eid, "|".join(sorted(members[eid]))]
+                    for eid, d in grows
+                ),
             )
         return n
 
