@@ -335,17 +335,12 @@ class Store:
         ).fetchone()[0]
         if empty:
             raise StoreError(f"{empty} active entit(ies) without records")
-        partial = c.execute(
-            "SELECT COUNT(*) FROM batches b WHERE b.n_records != "
-            "(SELECT COUNT(*) FROM records r WHERE r.batch = b.batch)"
-        ).fetchone()[0]
         orphans = c.execute(
             "SELECT COUNT(*) FROM records r LEFT JOIN batches b ON b.batch = r.batch "
             "WHERE b.batch IS NULL"
         ).fetchone()[0]
         if orphans:
             raise StoreError(f"{orphans} record(s) of an unrecorded batch")
-        del partial  # updated records move to their newest batch; counts are per insert
         nogold = c.execute(
             "SELECT COUNT(*) FROM entities e LEFT JOIN golden g ON g.entity_id = e.entity_id "
             "WHERE e.status = 'active' AND g.entity_id IS NULL"
