@@ -274,11 +274,13 @@ def default_comparisons(available_keys: Iterable[str]) -> list[Comparison]:
     """
     keys = set(available_keys)
     out: list[Comparison] = []
+    # A swap is scored once, on the given name: on both comparisons it would count as two
+    # agreements, and without TF adjustment a swapped common name outweighs namesake evidence.
     both = {"given_name", "surname"} <= keys
     if "given_name" in keys:
         out.append(given_name_comparison(surname_column="surname" if both else None))
     if "surname" in keys:
-        out.append(surname_comparison(given_column="given_name" if both else None))
+        out.append(surname_comparison())
     if "full_name" in keys and not {"given_name", "surname"} <= keys:
         out.append(full_name_comparison())
     if "email" in keys:
