@@ -144,6 +144,13 @@ class StageTimer:
             self._depth -= 1
             self.wall[name] += time.perf_counter() - w
             self.cpu[name] += _cpu() - c
+            # Progress on stderr: a run killed for time or memory still shows how far it got.
+            print(
+                f"  {name}: wall {self.wall[name]:.1f}s cpu {self.cpu[name]:.1f}s "
+                f"rss {_peak_rss_mib():.0f}MiB",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -384,7 +391,8 @@ def _child(engine: str, data: Path, truth: Path, args: argparse.Namespace) -> di
         cmd += ["--options", args.options]
         if args.profile:
             cmd += ["--profile", str(args.profile)]
-    proc = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    # stdout carries the JSON result; stderr (stage progress) goes straight through.
+    proc = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 
@@ -392,19 +400,22 @@ def _child(engine: str, data: Path, truth: Path, args: argparse.Namespace) -> di
 def markdown(results: Sequence[dict[str, Any]]) -> str:
     head = (
         "| engine | records | wall s | CPU s | peak RSS MiB | pairs | pairwise F1 | cluster F1 "
-        "| records/s | vs Splink (wall) |"
+        "| records/s | Splink/crm wall | Splink/crm CPU |"
     )
-    lines = [head, "|" + "---|" * 10]
-    splink_wall = {r["records"]: r["wall_s"] for r in results if r["engine"] == "splink"}
+    lines = [head, "|" + "---|" * 11]
+    splink = {r["records"]: r for r in results if r["engine"] == "splink"}
     for r in results:
-        ratio = ""
-        if r["engine"] == "crmresolve" and r["records"] in splink_wall:
-            ratio = f"{splink_wall[r['records']] / r['wall_s']:.2f}×"
+        ratio_wall = ratio_cpu = ""
+        other = splink.get(r["records"])
+        if r["engine"] == "crmresolve" and other is not None:
+            # Throughput ratios from the same run: > 1 means crmresolve is faster.
+            ratio_wall = f"{other['wall_s'] / r['wall_s']:.2f}×"
+            ratio_cpu = f"{other['cpu_s'] / r['cpu_s']:.2f}×"
         lines.append(
             f"| {r['engine']} | {r['records']:,} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} "
             f"| {r['peak_rss_mib']:.0f} | {r['candidate_pairs']:,} "
             f"| {r['pairwise_at_threshold']['f1']:.4f} | {r['cluster_pairwise']['f1']:.4f} "
-            f"| {r['records'] / r['wall_s']:,.0f} | {ratio} |"
+            f"| {r['records'] / r['wall_s']:,.0f} | {ratio_wall} | {ratio_cpu} |"
         )
     stage_rows = [r for r in results if r["engine"] == "crmresolve"]
     if stage_rows:
