@@ -155,7 +155,12 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Apply the missing migrations up to ``target`` in one transaction; returns the version."""
+    """Apply the missing migrations up to ``target`` in one transaction; returns the version.
+
+    An up-to-date store is only read (no write lock): opening it never waits for a writer."""
+    current = schema_version(conn)
+    if current >= target and current <= SCHEMA_VERSION:
+        return current
     conn.execute("BEGIN IMMEDIATE")
     try:
         current = schema_version(conn)

@@ -181,6 +181,7 @@ class Store:
         #: Test hook: called with a stage name during :meth:`add` (``"keys_written"``, ...).
         self._progress: Callable[[str], None] | None = None
         self._model_id = 0
+        self._tf_cache: dict[tuple[int, str], dict[Any, float]] = {}
         self._load_settings()
 
     # ------------------------------------------------------------------ lifecycle
@@ -629,6 +630,19 @@ class Store:
         prob, hits, gamma, _tf = self._score_tf(feats, left, right)
         return prob, hits, gamma
 
+    def _frequencies(self, name: str, table: Any, values: ObjArray) -> FloatArray:
+        """Term frequencies through a per-store cache (hashing each value once, not per call)."""
+        cache = self._tf_cache.setdefault((self._model_id, name), {})
+        if len(cache) > 2_000_000:
+            cache.clear()
+        out = np.empty(len(values), dtype=np.float64)
+        for i, v in enumerate(values.tolist()):
+            f = cache.get(v)
+            if f is None:
+                f = cache[v] = table.frequency(v)
+            out[i] = f
+        return out
+
     def _score_tf(
         self, feats: Mapping[str, ObjArray], left: IntArray, right: IntArray
     ) -> tuple[FloatArray, npt.NDArray[np.int16], npt.NDArray[np.int8], dict[str, Any]]:
@@ -640,7 +654,7 @@ class Store:
             t = model.tf_tables_.get(comp.name)
             if t is None or comp.tf_column is None or comp.tf_column not in feats:
                 continue
-            freq = t.frequencies(feats[comp.tf_column])
+            freq = self._frequencies(comp.name, t, feats[comp.tf_column])
             tf[comp.name] = (freq[left], freq[right])
         scores = model.predict(gamma, tf_values=tf)
         names = [comp.name for comp in model.comparisons]
