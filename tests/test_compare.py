@@ -253,6 +253,8 @@ def test_given_name_comparison_levels() -> None:
     c = given_name_comparison()
     assert c.level_labels == [
         "else",
+        "metaphone match",
+        "jaro-winkler >= 0.75",
         "initial match",
         "jaro-winkler >= 0.88",
         "jaro-winkler >= 0.92",
@@ -266,8 +268,14 @@ def test_given_name_comparison_levels() -> None:
     g = c.compute(f, [0, 0, 2, 3, 3, 3, 3], [0, 1, 3, 4, 5, 6, 1])
     # exact, nickname, initial, different first name = evidence against, missing, nickname
     # (jon -> john canonical), else
-    assert g.tolist() == [5, 4, 1, 0, -1, 4, 0]
+    assert g.tolist() == [7, 6, 3, 0, -1, 6, 0]
     assert g.dtype == np.int8
+    # Badly mistyped but recognisable names land on the weak levels, not on "else".
+    typo = feats(
+        given_name=["jonathan", "jomathsn", "catherine", "kathryn"],
+        given_name_canonical=["jonathan", "jomathsn", "catherine", "kathryn"],
+    )
+    assert c.compute(typo, [0, 2], [1, 3]).tolist() == [2, 2]
 
 
 def test_dob_comparison_different_valid_dates_are_else_not_missing() -> None:
@@ -290,7 +298,7 @@ def test_comparison_tf_and_null_columns() -> None:
     f = feats(house_number=["1", None, "1"], street=["high st", "high st", None])
     assert c.compute(f, [0, 0], [1, 2]).tolist() == [1, -1]
     g = given_name_comparison()
-    assert (g.tf_column, g.tf_level) == ("given_name", 5)
+    assert (g.tf_column, g.tf_level) == ("given_name", 7)
 
 
 def test_comparison_validation() -> None:

@@ -12,10 +12,10 @@ A :class:`Comparison` stacks levels closest first (``ExactMatch``, ``NicknameMat
 ... }
 >>> c = given_name_comparison()
 >>> c.level_labels
-['else', 'initial match', 'jaro-winkler >= 0.88', 'jaro-winkler >= 0.92', 'nickname match', \
-'exact match']
+['else', 'metaphone match', 'jaro-winkler >= 0.75', 'initial match', 'jaro-winkler >= 0.88', \
+'jaro-winkler >= 0.92', 'nickname match', 'exact match']
 >>> compute_gamma(feats, [0, 2, 0], [1, 3, 3], [c])[:, 0].tolist()
-[4, 1, 0]
+[6, 3, 0]
 """
 
 from __future__ import annotations

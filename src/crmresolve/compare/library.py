@@ -100,20 +100,29 @@ def given_name_comparison(
     surname_column: str | None = None,
 ) -> Comparison:
     """Exact → [swapped with the surname] → nickname (``bob`` ~ ``robert``) → JW ≥ 0.92 →
-    JW ≥ 0.88 → initial → else.
+    JW ≥ 0.88 → initial → JW ≥ 0.75 → metaphone → else.
 
     An initial (``j`` ~ ``john``) is weak evidence but not evidence against; a different
-    full first name (``john`` vs ``peter``) falls to ``else``. With ``surname_column``, a
-    name entered in swapped order (``smith john``) gets its own level instead of ``else``.
+    full first name (``john`` vs ``peter``) falls to ``else``. The two weak levels (JW ≥ 0.75,
+    same metaphone) keep badly mistyped names (``jomathsn``) out of ``else``, which the
+    evidence guards read as "two different people" (:mod:`crmresolve.score.guards`); EM gives
+    them whatever weight the data supports. With ``surname_column``, a name entered in swapped
+    order (``smith john``) gets its own level instead of ``else``.
     """
-    swapped = None if surname_column is None else (column, surname_column)
-    return name_comparison(
-        column,
-        name="given_name",
-        nickname_column=canonical_column,
-        initials=True,
-        swapped=swapped,
-    )
+    levels: list[Level] = [ExactMatch(column)]
+    if surname_column is not None:
+        levels.append(SwappedNames(column, surname_column))
+    levels += [
+        NicknameMatch(column, canonical_column),
+        JaroWinklerAtLeast(column, 0.92),
+        JaroWinklerAtLeast(column, 0.88),
+        # Before the weak levels: "j" ~ "john" reaches JW 0.775 but is an initial.
+        InitialMatch(column),
+        JaroWinklerAtLeast(column, 0.75),
+        PhoneticMatch(column, "metaphone"),
+        Else(),
+    ]
+    return Comparison("given_name", levels, tf_column=column)
 
 
 def surname_comparison(column: str = "surname", *, given_column: str | None = None) -> Comparison:
