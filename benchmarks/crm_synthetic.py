@@ -26,21 +26,6 @@ from crmresolve import evaluate as ev
 from crmresolve.io import load_table
 from crmresolve.pipeline import Resolver
 
-FIELDS = {
-    "given_name": ["first_name"],
-    "surname": ["last_name"],
-    "email": ["email"],
-    "phone": ["phone"],
-    "company": ["company"],
-    "street": ["street"],
-    "city": ["city"],
-    "postcode": ["postcode"],
-    "country": ["country"],
-    "dob": ["date_of_birth"],
-    "updated_at": ["updated_at"],
-    "source": ["source"],
-}
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
@@ -66,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = Resolver(FIELDS, golden=False).resolve(load_table(data, id_column="record_id"))
+            res = Resolver(generate.FIELDS, golden=False).resolve(
+                load_table(data, id_column="record_id")
+            )
         seconds = time.perf_counter() - t0
     tr = np.array([truth[i] for i in res.table.ids], dtype=object)
     p = res.pairs.above(0.5)

@@ -80,6 +80,22 @@ HEADER: tuple[str, ...] = (
 )
 TRUTH_HEADER: tuple[str, ...] = ("record_id", "entity_id")
 
+#: The generated columns per crmresolve role (the hand-configured field map of this data).
+FIELDS: dict[str, list[str]] = {
+    "given_name": ["first_name"],
+    "surname": ["last_name"],
+    "email": ["email"],
+    "phone": ["phone"],
+    "company": ["company"],
+    "street": ["street"],
+    "city": ["city"],
+    "postcode": ["postcode"],
+    "country": ["country"],
+    "dob": ["date_of_birth"],
+    "updated_at": ["updated_at"],
+    "source": ["source"],
+}
+
 #: Entities per chunk; part of the output definition (changing it changes the data).
 CHUNK_ENTITIES = 20_000
 #: The day "now" for updated_at ages: fixed so output does not depend on when it is run.

@@ -42,24 +42,14 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+
 DEFAULT_DATA = HERE / "out" / "scale_data"
 DEFAULT_OUTPUT = HERE / "out" / "scale.json"
 
-#: The generator's columns per crmresolve role.
-FIELDS: dict[str, list[str]] = {
-    "given_name": ["first_name"],
-    "surname": ["last_name"],
-    "email": ["email"],
-    "phone": ["phone"],
-    "company": ["company"],
-    "street": ["street"],
-    "city": ["city"],
-    "postcode": ["postcode"],
-    "country": ["country"],
-    "dob": ["date_of_birth"],
-    "updated_at": ["updated_at"],
-    "source": ["source"],
-}
+FIELDS = generate.FIELDS
 STAGES = ("load", "features", "blocking", "gamma", "fit", "predict", "cluster", "golden")
 
 

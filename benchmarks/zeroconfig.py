@@ -33,6 +33,7 @@ from crmresolve.infer import infer_roles
 from crmresolve.pipeline import Resolver
 from crmresolve.table import Table
 from datasets import DATASETS, SPECS, load
+from generate import FIELDS as GENERATED_FIELDS
 from generate import generate
 from quality import REGIONS
 
@@ -102,20 +103,7 @@ VENDOR_HEADERS: dict[str, dict[str, str]] = {
     },
 }
 
-HAND_GENERATED = {
-    "given_name": ["first_name"],
-    "surname": ["last_name"],
-    "email": ["email"],
-    "phone": ["phone"],
-    "company": ["company"],
-    "street": ["street"],
-    "city": ["city"],
-    "postcode": ["postcode"],
-    "country": ["country"],
-    "dob": ["date_of_birth"],
-    "updated_at": ["updated_at"],
-    "source": ["source"],
-}
+HAND_GENERATED = GENERATED_FIELDS
 
 
 def _resolve(
