@@ -61,9 +61,7 @@ def validate_field_map(
     used: dict[str, str] = {}
     for role, cols in mapping.items():
         if role not in ROLES:
-            raise FieldSpecError(
-                f"unknown role {role!r}; known roles: {', '.join(ROLES)}"
-            )
+            raise FieldSpecError(f"unknown role {role!r}; known roles: {', '.join(ROLES)}")
         if isinstance(cols, str):
             cols = [cols]
         for col in cols:

@@ -100,8 +100,10 @@ class Table:
                 names.setdefault(str(key), None)
         cols = {name: _to_obj_array([row.get(name) for row in rows]) for name in names}
         if id_column is None:
-            return cls.from_columns(cols, ids=None) if cols else cls(
-                np.array([str(i) for i in range(len(rows))], dtype=object), {}
+            return (
+                cls.from_columns(cols, ids=None)
+                if cols
+                else cls(np.array([str(i) for i in range(len(rows))], dtype=object), {})
             )
         if id_column not in cols:
             raise KeyError(f"id column {id_column!r} not found; columns: {sorted(cols)}")
@@ -113,9 +115,7 @@ class Table:
 
     def to_records(self) -> list[dict[str, str | None]]:
         names = list(self.columns)
-        return [
-            {name: self.columns[name][i] for name in names} for i in range(len(self.ids))
-        ]
+        return [{name: self.columns[name][i] for name in names} for i in range(len(self.ids))]
 
 
 def _to_obj_array(values: Sequence[Any] | ObjArray) -> ObjArray:
