@@ -343,38 +343,30 @@ class _Memo:
         self._name: dict[tuple[int, int], bool] = {}
         self._ident: dict[tuple[int, int], bool] = {}
 
-    def ident_ok(self, a: int, b: int) -> bool:
+    @staticmethod
+    def _cached(
+        cache: dict[tuple[int, int], bool], a: int, b: int, compatible: Callable[[], bool]
+    ) -> bool:
+        """Missing or equal codes never conflict; other pairs are decided once and kept."""
         if a < 0 or b < 0 or a == b:
             return True
         key = (a, b) if a < b else (b, a)
-        hit = self._ident.get(key)
+        hit = cache.get(key)
         if hit is None:
-            vals = self.attrs.identifier_values
-            hit = identifiers_compatible(vals[a], vals[b])
-            self._ident[key] = hit
+            hit = cache[key] = compatible()
         return hit
+
+    def ident_ok(self, a: int, b: int) -> bool:
+        vals = self.attrs.identifier_values
+        return self._cached(self._ident, a, b, lambda: identifiers_compatible(vals[a], vals[b]))
 
     def dob_ok(self, a: int, b: int) -> bool:
-        if a < 0 or b < 0 or a == b:
-            return True
-        key = (a, b) if a < b else (b, a)
-        hit = self._dob.get(key)
-        if hit is None:
-            vals = self.attrs.dob_values
-            hit = dob_compatible(vals[a], vals[b], self.attrs.dob_typo_tolerant)
-            self._dob[key] = hit
-        return hit
+        vals, tolerant = self.attrs.dob_values, self.attrs.dob_typo_tolerant
+        return self._cached(self._dob, a, b, lambda: dob_compatible(vals[a], vals[b], tolerant))
 
     def name_ok(self, a: int, b: int) -> bool:
-        if a < 0 or b < 0 or a == b:
-            return True
-        key = (a, b) if a < b else (b, a)
-        hit = self._name.get(key)
-        if hit is None:
-            vals = self.attrs.name_values
-            hit = names_compatible(vals[a], vals[b])
-            self._name[key] = hit
-        return hit
+        vals = self.attrs.name_values
+        return self._cached(self._name, a, b, lambda: names_compatible(vals[a], vals[b]))
 
 
 class ComponentConflicts:
