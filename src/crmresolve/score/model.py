@@ -429,15 +429,7 @@ class FellegiSunter:
         if len(g) == 0:
             raise ValueError("gamma has no rows; need candidate pairs to fit")
         feats, n_records, sources = self._prepare_features(features, link_sources)
-        if u_sample is None and feats is not None and not self._determined(self._fixed_u):
-            u_sample = estimate_u(
-                feats,
-                n_records,
-                self.comparisons,
-                sample_size=self.u_sample_size,
-                link_sources=sources,
-                seed=self.seed,
-            )
+        u_sample = self._sample_u(u_sample, feats, n_records, sources)
         if u_sample is not None and list(u_sample.n_levels) != self.n_levels:
             raise ValueError("u_sample levels do not match the model's comparisons")
         n_total = self._n_total(n_total_pairs, u_sample, n_records, sources)
@@ -666,15 +658,7 @@ class FellegiSunter:
         if n_match == 0:
             raise ValueError("is_match has no matches; cannot estimate m")
         feats, n_records, sources = self._prepare_features(features, link_sources)
-        if u_sample is None and feats is not None and not self._determined(self._fixed_u):
-            u_sample = estimate_u(
-                feats,
-                n_records,
-                self.comparisons,
-                sample_size=self.u_sample_size,
-                link_sources=sources,
-                seed=self.seed,
-            )
+        u_sample = self._sample_u(u_sample, feats, n_records, sources)
         n_total = self._n_total(n_total_pairs, u_sample, n_records, sources)
         n_cand = len(g) if n_candidate_pairs is None else int(n_candidate_pairs)
         ones = np.ones(len(g), dtype=np.float64)
@@ -808,6 +792,25 @@ class FellegiSunter:
         else:
             sources = link_sources
         return feats, n_records, sources
+
+    def _sample_u(
+        self,
+        u_sample: USample | None,
+        feats: Mapping[str, npt.NDArray[Any]] | None,
+        n_records: int,
+        sources: npt.ArrayLike | None,
+    ) -> USample | None:
+        """The caller's u sample, else random pairs from ``feats`` unless u is fixed by hand."""
+        if u_sample is None and feats is not None and not self._determined(self._fixed_u):
+            return estimate_u(
+                feats,
+                n_records,
+                self.comparisons,
+                sample_size=self.u_sample_size,
+                link_sources=sources,
+                seed=self.seed,
+            )
+        return u_sample
 
     def _determined(self, fixed: Sequence[Mapping[int, float]]) -> bool:
         """Whether hand-fixed values pin down every level (the last free one takes the rest)."""
