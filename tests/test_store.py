@@ -383,3 +383,213 @@ def test_small_store_retrains_on_every_add(tmp_path: Path) -> None:
         for r, e in before.items():  # ids change only through recorded merges/splits
             if after[r] != e:
                 assert {ev.kind for ev in s.history(e)} & {"merged", "split"}
+
+
+# ---------------------------------------------------------------- scale: bounded work per record
+def test_lookup_takes_smallest_blocks_within_budget(store: Store) -> None:
+    """Candidates per record stay below candidate_budget + key_cap whatever the store size;
+    blocks larger than key_cap are never read; the most selective keys come first."""
+    from crmresolve.store._keys import record_keys
+
+    s = store._settings
+    assert s is not None and store.settings["key_cap"] == 100
+    feats = store._features(part(contacts(), 0, 250))
+    pos, keys = record_keys(s.rules, feats, 250)
+    sizes = {
+        k: store._conn.execute("SELECT COUNT(*) FROM block_keys WHERE key = ?", (k,)).fetchone()[0]
+        for k in set(keys.tolist())
+    }
+    s.key_cap, s.candidate_budget = 6, 3
+    left, right = store._lookup(pos, keys)
+    for p in range(250):
+        mine = sorted(
+            (sizes[k], k) for q, k in zip(pos.tolist(), keys.tolist(), strict=True) if q == p
+        )
+        usable = [(n, k) for n, k in mine if 1 <= n <= 6]
+        expected: set[int] = set()
+        taken = 0
+        for n, k in usable:
+            if taken >= 3:
+                break
+            taken += n
+            expected.update(
+                r for (r,) in store._conn.execute("SELECT rid FROM block_keys WHERE key = ?", (k,))
+            )
+        got = set(right[left == p].tolist())
+        assert got == expected
+        assert len(got) < 3 + 6
+        assert p + 1 in got or not usable  # a stored record finds itself (smallest blocks)
+
+
+def test_lookups_use_the_indexes(store: Store) -> None:
+    """Every query of an add or a find that reads block_keys, records or edges searches an
+    index (SQLite may otherwise scan block_keys when joining a temporary table)."""
+    seen: list[str] = []
+    store._conn.set_trace_callback(seen.append)
+    store.add(part(contacts(), 250, 300), id_column="record_id", train_until=0)
+    store.find({"first_name": "Emily", "last_name": "Smith", "email": "emily@example.org"})
+    store._conn.set_trace_callback(None)
+    checked = 0
+    for sql in dict.fromkeys(seen):
+        flat = " ".join(sql.split())
+        if not flat.upper().startswith("SELECT") or "COUNT(*) FROM RECORDS" in flat.upper():
+            continue
+        plan = store._conn.execute("EXPLAIN QUERY PLAN " + flat).fetchall()
+        for row in plan:
+            detail = str(row[-1])
+            for table in ("block_keys", "edges", "records", " b", " e"):
+                assert not detail.endswith("SCAN" + table) and detail != f"SCAN{table}", (
+                    flat[:100],
+                    detail,
+                )
+        checked += 1
+    assert checked > 5
+
+
+def test_find_reads_bounded_candidates(store: Store) -> None:
+    loaded: list[int] = []
+    orig = store._load_features
+
+    def spy(rids: list[int]) -> object:
+        loaded.append(len(rids))
+        return orig(rids)
+
+    store._load_features = spy  # type: ignore[method-assign,assignment]
+    s = store._settings
+    assert s is not None
+    s.key_cap, s.candidate_budget = 5, 2
+    for rec in part(contacts(), 0, 40).to_records():
+        rid = rec.pop("record_id")
+        got = store.find(rec)
+        assert got and got[0].entity_id == store.entity_of(rid)
+    assert loaded and max(loaded) < 2 + 5
+
+
+def test_large_add_is_chunked_in_one_transaction(tmp_path: Path) -> None:
+    table = contacts()
+    stages: list[str] = []
+    with Store.open(tmp_path / "c.db") as s:
+        s._progress = stages.append
+        stats = s.add(table, id_column="record_id", chunk_size=150, train_until=0)
+        assert stats["added"] == 400 and stages.count("chunk_done") == 3
+        s.check_invariants()
+        assert len(s) == 400
+        assert s._conn.execute("SELECT COUNT(*) FROM models").fetchone()[0] == 1
+        assert s._conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0] == 3
+        assert stats["entities"] + stats.get("created", 0) >= s.n_entities
+    # all or nothing: a failing chunk rolls back the chunks before it
+    with Store.open(tmp_path / "d.db") as s:
+
+        def boom(stage: str) -> None:
+            if stage == "chunk_done" and len(s) > 150:
+                raise RuntimeError("stop")
+
+        s._progress = boom
+        with pytest.raises(RuntimeError):
+            s.add(table, id_column="record_id", chunk_size=150)
+        assert len(s) == 0 and s.settings == {}
+    with Store.open(tmp_path / "e.db") as s, pytest.raises(StoreError):
+        s.add(table, id_column="record_id", chunk_size=0)
+
+
+# ---------------------------------------------------------------- export, review, golden
+def test_export_has_dedupes_cluster_confidence(tmp_path: Path) -> None:
+    from crmresolve.pipeline import Resolver
+
+    table = contacts()
+    with Store.open(tmp_path / "one.db") as s:
+        s.add(table, id_column="record_id")
+        s.export(tmp_path / "store.csv")
+        fields = s.settings["fields"]
+    with open(tmp_path / "store.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[-2:] == ["cluster_id", "cluster_confidence"]
+    res = Resolver(fields, id_column="record_id").resolve(table)
+    header, ref = res.records_rows()
+    want = {r[0]: (r[-2], r[-1]) for r in ref}
+    assert header[-2:] == ["cluster_id", "cluster_confidence"]
+    got = {r["record_id"]: (r["cluster_id"], r["cluster_confidence"]) for r in rows}
+    assert got == want  # one batch: exactly what dedupe writes
+    assert all(0.0 < float(c) <= 1.0 for _e, c in got.values())
+
+
+def test_confidence_follows_adds_and_decisions(store: Store, tmp_path: Path) -> None:
+    store.add(part(contacts(), 250, 400), id_column="record_id")
+    a, b = _pair_in(store, same=False)
+    store.must_link(a, b, "same person")
+    conf = dict(store._conn.execute("SELECT entity_id, confidence FROM entities"))
+    assert conf[store.entity_of(a)] == 1.0 or conf[store.entity_of(a)] < 1.0
+    sizes = dict(store._conn.execute("SELECT entity_id, size FROM entities"))
+    for eid, c in conf.items():
+        assert c is not None and 0.0 < c <= 1.0
+        if sizes[eid] == 1:
+            assert c == 1.0
+    store.export(tmp_path / "x.csv")
+    with open(tmp_path / "x.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["record_id"]: float(r["cluster_confidence"]) for r in rows} == {
+        r: conf[e] for r, e in store.assignments().items()
+    }
+
+
+def test_migration_backfills_confidence(store: Store, tmp_path: Path) -> None:
+    want = dict(store._conn.execute("SELECT entity_id, confidence FROM entities"))
+    path = store.path
+    store._conn.execute("ALTER TABLE entities DROP COLUMN confidence")
+    store._conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    store.close()
+    with Store.open(path) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 3
+        got = dict(s._conn.execute("SELECT entity_id, confidence FROM entities"))
+    assert got.keys() == want.keys()
+    same = sum(1 for e in want if abs(got[e] - want[e]) < 1e-12)
+    assert same >= 0.95 * len(want)  # from the stored edges: clustering cuts aside, the same
+    assert all(0.0 < v <= 1.0 for v in got.values())
+    del tmp_path
+
+
+def test_review_queue_is_paged_in_sql(store: Store) -> None:
+    seen: list[str] = []
+    store._conn.set_trace_callback(seen.append)
+    page1 = store.review_queue(0.0, 1.0, limit=5)
+    page2 = store.review_queue(0.0, 1.0, limit=5, offset=5)
+    store._conn.set_trace_callback(None)
+    assert all("LIMIT" in q for q in seen if "FROM edges" in q)
+    both = store.review_queue(0.0, 1.0, limit=10)
+    assert page1 + page2 == both and len(both) == 10
+    assert store.review_queue(0.0, 1.0, limit=0) == []
+    # same order and priorities as computing them over every pair in Python
+    ents = store.assignments()
+    size = dict(store._conn.execute("SELECT entity_id, size FROM entities"))
+    rid = dict(store._conn.execute("SELECT rid, record_id FROM records"))
+    ref = []
+    for a, b, p in store._conn.execute("SELECT a, b, p FROM edges WHERE p BETWEEN 0.0 AND 1.0"):
+        ra, rb = rid[a], rid[b]
+        ea, eb = ents[ra], ents[rb]
+        affected = size[ea] if ea == eb else size[ea] + size[eb]
+        ref.append((-(affected * (1.0 - 2.0 * abs(p - 0.5))), ra, rb))
+    ref.sort()
+    assert [(r.record_a, r.record_b) for r in store.review_queue(0.0, 1.0, limit=len(ref))] == [
+        (a, b) for _p, a, b in ref
+    ]
+
+
+def test_golden_records_rebuilt_only_for_changed_entities(store: Store) -> None:
+    rebuilt: list[str] = []
+    orig = store._store_golden_records
+
+    def spy(golden: object) -> None:
+        rebuilt.extend(r["cluster_id"] for r in golden.to_records())  # type: ignore[attr-defined]
+        orig(golden)
+
+    store._store_golden_records = spy  # type: ignore[method-assign]
+    a, b = _pair_in(store, same=True)
+    store.must_link(a, b, "already together")  # nothing moves: nothing to rebuild
+    assert rebuilt == []
+    before = store.assignments()
+    store.add(part(contacts(), 250, 300), id_column="record_id", train_until=0)
+    after = store.assignments()
+    changed = {after[r] for r in after if r not in before or before[r] != after[r]}
+    changed |= {before[r] for r in before if before[r] != after[r]}
+    assert rebuilt and set(rebuilt) <= changed
+    store.check_invariants()

@@ -3,7 +3,7 @@
     crmresolve store add --db crm.db contacts.csv --id record_id [--field ROLE=COLUMN ...]
     crmresolve store export --db crm.db --output all.csv [--golden golden.csv]
     crmresolve store find --db crm.db --value first_name=Bob --value last_name=Smith
-    crmresolve store review --db crm.db [--lower 0.2 --upper 0.8 --limit 20]
+    crmresolve store review --db crm.db [--lower 0.2 --upper 0.8 --limit 20 --offset 0]
     crmresolve store link|unlink --db crm.db A B --reason "..." [--who NAME]
     crmresolve store unmerge --db crm.db RECORD --reason "..."
     crmresolve store history --db crm.db ID
@@ -37,7 +37,16 @@ def _store_args(parser: argparse.ArgumentParser) -> None:
     _db(p)
     add_input_arguments(p)
     p.add_argument("--threshold", type=float, default=0.5, help="match probability (first add)")
-    p = sub.add_parser("export", help="every record with its cluster_id (+ golden records)")
+    p.add_argument(
+        "--chunk-size",
+        type=int,
+        default=50_000,
+        metavar="N",
+        help="add a large file N records at a time (one transaction; bounds memory)",
+    )
+    p = sub.add_parser(
+        "export", help="every record with cluster_id, cluster_confidence (+ golden records)"
+    )
     _db(p)
     p.add_argument("--output", "-o", required=True, metavar="OUT.csv")
     p.add_argument("--golden", metavar="GOLDEN.csv")
@@ -50,6 +59,7 @@ def _store_args(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--lower", type=float, default=0.2)
     p.add_argument("--upper", type=float, default=0.8)
     p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--offset", type=int, default=0, help="skip this many pairs (paging)")
     for name, help_ in (("link", "must-link two records"), ("unlink", "cannot-link two records")):
         p = sub.add_parser(name, help=help_)
         _db(p)
@@ -91,7 +101,11 @@ def run_store(args: argparse.Namespace) -> int:
                     raise CliError("store add needs --id COLUMN (record ids must be stable)")
                 _print(
                     store.add(
-                        table, id_column=args.id_column, fields=fields, threshold=args.threshold
+                        table,
+                        id_column=args.id_column,
+                        fields=fields,
+                        threshold=args.threshold,
+                        chunk_size=args.chunk_size,
                     )
                 )
             elif action == "export":
@@ -107,7 +121,9 @@ def run_store(args: argparse.Namespace) -> int:
                 for c in store.find(record, limit=args.limit):
                     _print(asdict(c))
             elif action == "review":
-                for r in store.review_queue(args.lower, args.upper, limit=args.limit):
+                for r in store.review_queue(
+                    args.lower, args.upper, limit=args.limit, offset=args.offset
+                ):
                     _print(asdict(r))
             elif action in ("link", "unlink"):
                 fn = store.must_link if action == "link" else store.cannot_link

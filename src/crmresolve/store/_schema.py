@@ -117,6 +117,42 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.executemany("INSERT OR IGNORE INTO event_refs VALUES (?, ?)", refs)
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    """``entities.confidence`` (what ``dedupe`` writes as ``cluster_confidence``: the weakest
+    link of the entity's maximum spanning tree over its matches). Back-filled from the stored
+    edges at or above the threshold; an entity they do not connect (must-links) takes the
+    weakest edge of its spanning forest, one without any 1.0."""
+    conn.execute("ALTER TABLE entities ADD COLUMN confidence REAL")
+    row = conn.execute("SELECT value FROM meta WHERE key = 'threshold'").fetchone()
+    if row is not None:
+        parent: dict[int, int] = {}
+
+        def find(x: int) -> int:
+            root = parent.setdefault(x, x)
+            while root != parent[root]:
+                parent[root] = parent[parent[root]]
+                root = parent[root]
+            parent[x] = root
+            return root
+
+        weakest: dict[str, float] = {}
+        for entity, a, b, p in conn.execute(
+            "SELECT ra.entity_id, e.a, e.b, e.p FROM edges e "
+            "JOIN records ra ON ra.rid = e.a JOIN records rb ON rb.rid = e.b "
+            "WHERE e.p >= ? AND ra.entity_id = rb.entity_id ORDER BY e.p DESC",
+            (float(json.loads(row[0])),),
+        ):
+            x, y = find(a), find(b)
+            if x != y:  # Kruskal, strongest first: an edge of the maximum spanning forest
+                parent[x] = y
+                weakest[entity] = p  # edges come strongest first: the last one is the weakest
+        conn.executemany(
+            "UPDATE entities SET confidence = ? WHERE entity_id = ?",
+            [(p, e) for e, p in weakest.items()],
+        )
+    conn.execute("UPDATE entities SET confidence = 1.0 WHERE confidence IS NULL")
+
+
 def event_refs(entity_id: str | None, record_ids: list[str], detail: dict[str, object]) -> set[str]:
     """Every id an event is about: its entity, its records, entities named in the detail."""
     refs = set(record_ids)
@@ -139,6 +175,7 @@ def event_refs(entity_id: str | None, record_ids: list[str], detail: dict[str, o
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "records, keys, edges, entities, golden, model, decisions, batches, events", _v1),
     (2, "event_refs: history by record or entity id", _v2),
+    (3, "entities.confidence: cluster confidence per entity (back-filled)", _v3),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -98,6 +98,8 @@ class _Settings:
     rules: list[BlockingRule]
     guards: list[Guard]
     train_until: int = 0
+    key_cap: int = 100
+    candidate_budget: int = 50
 
     def to_meta(self) -> dict[str, str]:
         plain = {
@@ -116,6 +118,8 @@ class _Settings:
             "rules": [r.to_dict() for r in self.rules],
             "guards": [g.to_dict() for g in self.guards],
             "train_until": self.train_until,
+            "key_cap": self.key_cap,
+            "candidate_budget": self.candidate_budget,
         }
         return {k: json.dumps(v) for k, v in plain.items()}
 
@@ -138,6 +142,8 @@ class _Settings:
             rules=[BlockingRule.from_dict(r) for r in v["rules"]],
             guards=[guard_from_dict(g) for g in v["guards"]],
             train_until=int(v.get("train_until", 0)),
+            key_cap=int(v.get("key_cap", 100)),
+            candidate_budget=int(v.get("candidate_budget", 50)),
         )
 
 
@@ -365,6 +371,9 @@ class Store:
         max_cluster_size: int = 100,
         edge_floor: float = 0.01,
         train_until: int = 5000,
+        key_cap: int = 100,
+        candidate_budget: int = 50,
+        chunk_size: int = 50_000,
     ) -> dict[str, int]:
         """Add (or update) records in one transaction; returns counts of what happened.
 
@@ -374,27 +383,39 @@ class Store:
         and a model learnt from a first batch of a few hundred records is weak); entity ids
         stay stable through it like through any add. A record whose id is stored already is an
         update: when its values changed it is re-normalized, re-blocked and re-resolved.
+
+        A batch larger than ``chunk_size`` is added in chunks of that size inside the one
+        transaction (the first add trains on the first chunk and adds the rest incrementally),
+        so memory stays bounded whatever the batch size.
+
+        Candidates of a new record among the stored ones (and of :meth:`find`): its blocking
+        keys are taken smallest stored block first until the blocks taken hold
+        ``candidate_budget`` records; keys shared by more than ``key_cap`` stored records are
+        not looked up (within a batch, blocks up to ``max_block_size`` are paired as in
+        ``dedupe``). So an add costs the same per record at any store size.
         """
         if id_column is None:
             raise StoreError("the store needs an id column (record ids must be stable)")
         table = records if isinstance(records, Table) else load_table(records, id_column)
         if len(table) == 0:
             return {"added": 0, "updated": 0, "unchanged": 0}
+        if chunk_size < 1 or key_cap < 1 or candidate_budget < 1:
+            raise StoreError("chunk_size, key_cap and candidate_budget must be >= 1")
+        options = {
+            "threshold": threshold,
+            "seed": seed,
+            "default_region": default_region,
+            "merge_evidence": merge_evidence,
+            "strong_evidence": strong_evidence,
+            "max_block_size": max_block_size,
+            "max_cluster_size": max_cluster_size,
+            "edge_floor": edge_floor,
+            "train_until": train_until,
+            "key_cap": key_cap,
+            "candidate_budget": candidate_budget,
+        }
         try:
-            return self._add(
-                table,
-                id_column,
-                fields,
-                threshold=threshold,
-                seed=seed,
-                default_region=default_region,
-                merge_evidence=merge_evidence,
-                strong_evidence=strong_evidence,
-                max_block_size=max_block_size,
-                max_cluster_size=max_cluster_size,
-                edge_floor=edge_floor,
-                train_until=train_until,
-            )
+            return self._add(table, id_column, fields, chunk_size, options)
         except BaseException:
             self._settings = self._model = None
             self._load_settings()  # the transaction rolled back: forget in-memory changes
@@ -405,50 +426,43 @@ class Store:
         table: Table,
         id_column: str,
         fields: Mapping[str, Sequence[str]] | None,
-        **options: Any,
+        chunk_size: int,
+        options: dict[str, Any],
+    ) -> dict[str, int]:
+        n = len(table)
+        stats: Counter[str] = Counter()
+        with self._tx():
+            self._refresh_if_stale()
+            start = 0
+            if self._settings is None:
+                start = min(n, chunk_size)
+                first = table if start == n else table.take(np.arange(start, dtype=np.int64))
+                stats.update(self._first_add(first, id_column, fields, options))
+                self._stage("chunk_done")
+            elif fields is not None and validate_field_map(fields) != self._settings.fields:
+                raise StoreError("fields differ from the field map stored with the model")
+            while start < n:
+                stop = min(n, start + chunk_size)
+                sub = table if (start, stop) == (0, n) else table.take(np.arange(start, stop))
+                stats.update(self._incremental_add(sub))
+                self._stage("chunk_done")
+                start = stop
+        out = {"added": 0, "updated": 0, "unchanged": 0}
+        out.update(stats)
+        return out
+
+    def _first_add(
+        self,
+        table: Table,
+        id_column: str,
+        fields: Mapping[str, Sequence[str]] | None,
+        options: dict[str, Any],
     ) -> dict[str, int]:
         threshold, seed = options["threshold"], options["seed"]
         default_region, merge_evidence = options["default_region"], options["merge_evidence"]
         strong_evidence, max_block_size = options["strong_evidence"], options["max_block_size"]
         max_cluster_size, edge_floor = options["max_cluster_size"], options["edge_floor"]
         train_until = options["train_until"]
-        with self._tx():
-            self._refresh_if_stale()
-            if self._settings is None:
-                return self._first_add(
-                    table,
-                    id_column=id_column,
-                    fields=fields,
-                    threshold=threshold,
-                    seed=seed,
-                    default_region=default_region,
-                    merge_evidence=merge_evidence,
-                    strong_evidence=strong_evidence,
-                    max_block_size=max_block_size,
-                    max_cluster_size=max_cluster_size,
-                    edge_floor=edge_floor,
-                    train_until=train_until,
-                )
-            if fields is not None and validate_field_map(fields) != self._settings.fields:
-                raise StoreError("fields differ from the field map stored with the model")
-            return self._incremental_add(table)
-
-    def _first_add(
-        self,
-        table: Table,
-        *,
-        id_column: str,
-        fields: Mapping[str, Sequence[str]] | None,
-        threshold: float,
-        seed: int,
-        default_region: str,
-        merge_evidence: float,
-        strong_evidence: float,
-        max_block_size: int,
-        max_cluster_size: int,
-        edge_floor: float,
-        train_until: int,
-    ) -> dict[str, int]:
         if fields is None:
             from crmresolve.infer import infer_roles
 
@@ -485,6 +499,8 @@ class Store:
             rules=list(res.blocking_rules),
             guards=default_guards(names),
             train_until=train_until,
+            key_cap=int(options["key_cap"]),
+            candidate_budget=int(options["candidate_budget"]),
         )
         c = self._conn
         c.executemany(
@@ -524,10 +540,7 @@ class Store:
         )
         self._stage("records_written")
         pos, keys = record_keys(s.rules, res.features.columns, n)
-        c.executemany(
-            "INSERT OR IGNORE INTO block_keys VALUES (?, ?)",
-            zip(keys.tolist(), rids[pos].tolist(), strict=True),
-        )
+        self._insert_keys(keys, rids[pos])
         self._stage("keys_written")
         p = res.pairs
         keep = p.match_probability >= s.edge_floor
@@ -536,10 +549,13 @@ class Store:
         for rid, cid in zip(ids, cluster_of, strict=True):
             members[cid].append(rid)
         seq0 = self._next_seq()
+        cl = res.clustering
+        conf = dict(zip(cl.cluster_ids.tolist(), cl.confidence.tolist(), strict=True))
         c.executemany(
-            "INSERT INTO entities VALUES (?, ?, ?, 'active', NULL, ?, ?)",
+            "INSERT INTO entities (entity_id, seq, size, status, merged_into, created_at, "
+            "updated_at, confidence) VALUES (?, ?, ?, 'active', NULL, ?, ?, ?)",
             (
-                (cid, seq0 + k, len(m), now, now)
+                (cid, seq0 + k, len(m), now, now, conf[cid])
                 for k, (cid, m) in enumerate(sorted(members.items()))
             ),
         )
@@ -561,11 +577,20 @@ class Store:
             self._conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM entities").fetchone()[0]
         )
 
+    def _insert_keys(self, keys: IntArray, rids: IntArray) -> None:
+        """In key order: consecutive inserts touch neighbouring B-tree pages."""
+        o = np.lexsort((rids, keys))
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO block_keys VALUES (?, ?)",
+            zip(keys[o].tolist(), rids[o].tolist(), strict=True),
+        )
+
     def _insert_edges(self, a: IntArray, b: IntArray, p: FloatArray) -> None:
         lo, hi = np.minimum(a, b), np.maximum(a, b)
+        o = np.lexsort((hi, lo))
         self._conn.executemany(
             "INSERT INTO edges VALUES (?, ?, ?) ON CONFLICT(a, b) DO UPDATE SET p = excluded.p",
-            zip(lo.tolist(), hi.tolist(), p.tolist(), strict=True),
+            zip(lo[o].tolist(), hi[o].tolist(), p[o].tolist(), strict=True),
         )
 
     def _event(
@@ -635,13 +660,10 @@ class Store:
         cache = self._tf_cache.setdefault((self._model_id, name), {})
         if len(cache) > 2_000_000:
             cache.clear()
-        out = np.empty(len(values), dtype=np.float64)
-        for i, v in enumerate(values.tolist()):
-            f = cache.get(v)
-            if f is None:
-                f = cache[v] = table.frequency(v)
-            out[i] = f
-        return out
+        vals = values.tolist()
+        for v in set(vals).difference(cache):
+            cache[v] = table.frequency(v)
+        return np.fromiter(map(cache.__getitem__, vals), dtype=np.float64, count=len(vals))
 
     def _score_tf(
         self, feats: Mapping[str, ObjArray], left: IntArray, right: IntArray
@@ -674,49 +696,96 @@ class Store:
         """Stored features of the given records (only those), in the order given."""
         s = self._settings
         assert s is not None
-        got: dict[int, tuple[str, str, list[Any]]] = {}
-        for chunk in _chunks(list(rids), 900):
+        got: dict[int, tuple[str, str, str]] = {}
+        for chunk in _chunks(rids, 900):
             q = (
                 "SELECT rid, record_id, entity_id, features FROM records WHERE rid IN ("
                 + ",".join("?" * len(chunk))
                 + ")"
             )
             for rid, rec, ent, f in self._conn.execute(q, chunk):
-                got[rid] = (rec, ent, json.loads(f))
+                got[rid] = (rec, ent, f)
         order = [r for r in rids if r in got]
-        cols = {k: np.empty(len(order), dtype=object) for k in s.feature_keys}
-        for j, k in enumerate(s.feature_keys):
-            cols[k][:] = [got[r][2][j] for r in order]
-        return order, [got[r][0] for r in order], [got[r][1] for r in order], cols
+        rows = [got[r] for r in order]
+        # one JSON document for all rows and a transpose in C (not a loop per value)
+        decoded = json.loads("[" + ",".join([f for _r, _e, f in rows]) + "]")
+        columns = list(zip(*decoded, strict=True)) if decoded else [()] * len(s.feature_keys)
+        cols = {}
+        for k, col in zip(s.feature_keys, columns, strict=True):
+            cols[k] = np.empty(len(order), dtype=object)
+            cols[k][:] = col
+        return order, [r for r, _e, _f in rows], [e for _r, e, _f in rows], cols
 
-    def _candidates(
-        self, keys: IntArray, n_batch_per_key: dict[int, int] | None = None
-    ) -> tuple[IntArray, IntArray]:
-        """Stored ``(key, rid)`` rows for the distinct ``keys`` (indexed lookups through a
-        temporary table), without keys whose block would exceed the size limit."""
-        s = self._settings
-        assert s is not None
+    def _key_table(self, keys: Iterable[int]) -> None:
         c = self._conn
         c.execute("CREATE TEMP TABLE IF NOT EXISTS tmp_keys (key INTEGER PRIMARY KEY)")
         c.execute("DELETE FROM tmp_keys")
-        c.executemany(
-            "INSERT OR IGNORE INTO tmp_keys VALUES (?)", ((k,) for k in np.unique(keys).tolist())
-        )
-        rows = c.execute(
-            "SELECT b.key, b.rid FROM tmp_keys t JOIN block_keys b ON b.key = t.key"
+        c.executemany("INSERT OR IGNORE INTO tmp_keys VALUES (?)", ((k,) for k in keys))
+
+    def _lookup(self, pos: IntArray, keys: IntArray) -> tuple[IntArray, IntArray]:
+        """Candidate ``(position, stored rid)`` pairs for records with blocking keys
+        ``(pos, keys)``, from indexed lookups.
+
+        Per record, its keys are taken smallest stored block first until the blocks taken
+        hold ``candidate_budget`` records (counting a record once per block); keys with no
+        stored record or more than ``key_cap`` are skipped. So a record has fewer than
+        ``candidate_budget + key_cap`` candidates at any store size, and the most selective
+        keys (e-mail, phone, full name) are always used. Block sizes are counted in SQLite
+        (``LIMIT key_cap + 1``, no rows read into Python); only the chosen blocks are read."""
+        s = self._settings
+        assert s is not None
+        empty = np.empty(0, dtype=np.int64)
+        if len(keys) == 0:
+            return empty, empty
+        c = self._conn
+        cap, budget = s.key_cap, s.candidate_budget
+        uk, inv = np.unique(keys, return_inverse=True)
+        self._key_table(uk.tolist())
+        counted = c.execute(
+            "SELECT t.key, (SELECT COUNT(*) FROM (SELECT 1 FROM block_keys b "
+            "WHERE b.key = t.key LIMIT ?)) FROM tmp_keys t",
+            (cap + 1,),
+        ).fetchall()
+        ck = np.fromiter((k for k, _n in counted), dtype=np.int64, count=len(counted))
+        cn = np.fromiter((n for _k, n in counted), dtype=np.int64, count=len(counted))
+        size_u = np.zeros(len(uk), dtype=np.int64)
+        size_u[np.searchsorted(uk, ck)] = cn
+        size = size_u[inv.reshape(-1)]
+        usable = (size >= 1) & (size <= cap)
+        eff = np.where(usable, size, 0)
+        # per record, smallest block first; a block is taken while the blocks before it hold
+        # fewer than `budget` records
+        order = np.lexsort((keys, np.where(usable, size, cap + 1), pos))
+        p_s, k_s, e_s, u_s = pos[order], keys[order], eff[order], usable[order]
+        before = np.cumsum(e_s) - e_s
+        first = np.ones(len(p_s), dtype=bool)
+        first[1:] = p_s[1:] != p_s[:-1]
+        group = np.cumsum(first) - 1
+        before -= before[first][group]
+        take = u_s & (before < budget)
+        p_t, k_t = p_s[take], k_s[take]
+        if len(k_t) == 0:
+            c.execute("DELETE FROM tmp_keys")
+            return empty, empty
+        self._key_table(np.unique(k_t).tolist())
+        rows = c.execute(  # CROSS JOIN: SQLite keeps this order (else it may scan block_keys)
+            "SELECT b.key, b.rid FROM tmp_keys t CROSS JOIN block_keys b ON b.key = t.key"
         ).fetchall()
         c.execute("DELETE FROM tmp_keys")
         if not rows:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+            return empty, empty
         arr = np.asarray(rows, dtype=np.int64)
-        skey, srid = arr[:, 0], arr[:, 1]
-        uk, inv, cnt = np.unique(skey, return_inverse=True, return_counts=True)
-        extra = np.zeros(len(uk), dtype=np.int64)
-        if n_batch_per_key:
-            extra = np.array([n_batch_per_key.get(int(k), 0) for k in uk], dtype=np.int64)
-        ok = (cnt + extra) <= s.max_block_size
-        keep = ok[inv.reshape(-1)]
-        return skey[keep], srid[keep]
+        so = np.argsort(arr[:, 0], kind="stable")
+        skey, srid = arr[so, 0], arr[so, 1]
+        lo = np.searchsorted(skey, k_t, "left")
+        cnt = np.searchsorted(skey, k_t, "right") - lo
+        total = int(cnt.sum())
+        left = np.repeat(p_t, cnt)
+        idx = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(lo, cnt)
+        right = srid[idx]
+        m = int(right.max()) + 1
+        packed = np.unique(left * m + right)
+        return packed // m, packed % m
 
     def _incremental_add(self, table: Table) -> dict[str, int]:
         s = self._settings
@@ -800,29 +869,16 @@ class Store:
             return {"added": n - n_upd, "updated": n_upd, "unchanged": n_unchanged, **stats}
         # candidates: stored records sharing a blocking key (indexed lookups)
         bpos, bkeys = record_keys(s.rules, feats, n)
-        per_key = Counter(bkeys.tolist())
-        skey, srid = self._candidates(bkeys, per_key)
-        c.executemany(
-            "INSERT OR IGNORE INTO block_keys VALUES (?, ?)",
-            zip(bkeys.tolist(), rids[bpos].tolist(), strict=True),
-        )
+        cand_left, cand_rid = self._lookup(bpos, bkeys)
+        self._insert_keys(bkeys, rids[bpos])
         self._stage("keys_written")
         # cross pairs batch x stored
-        order = np.argsort(skey, kind="stable")
-        skey, srid = skey[order], srid[order]
-        lo = np.searchsorted(skey, bkeys, "left")
-        hi = np.searchsorted(skey, bkeys, "right")
-        cnt = hi - lo
-        total = int(cnt.sum())
-        left_b = np.repeat(bpos, cnt)
-        idx = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(lo, cnt)
-        right_rid = srid[idx]
-        cand_rids = np.unique(right_rid).tolist()
+        cand_rids = np.unique(cand_rid).tolist()
         order_r, _rec, _ent, cfeat = self._load_features(cand_rids)
-        local = {r: n + j for j, r in enumerate(order_r)}
-        right_pos = np.array([local[r] for r in right_rid.tolist()], dtype=np.int64)
-        packed = np.unique(left_b * (n + len(order_r) + 1) + right_pos)
-        left_x, right_x = packed // (n + len(order_r) + 1), packed % (n + len(order_r) + 1)
+        found = np.asarray(order_r, dtype=np.int64)  # sorted, like cand_rids
+        at = np.minimum(np.searchsorted(found, cand_rid), max(len(found) - 1, 0))
+        ok = found[at] == cand_rid if len(found) else np.zeros(len(cand_rid), dtype=bool)
+        left_x, right_x = cand_left[ok], n + at[ok]
         # within-batch pairs
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -895,10 +951,7 @@ class Store:
         )
         c.execute("DELETE FROM block_keys")
         pos, keys = record_keys(s.rules, res.features.columns, len(table))
-        c.executemany(
-            "INSERT OR IGNORE INTO block_keys VALUES (?, ?)",
-            zip(keys.tolist(), rid_arr[pos].tolist(), strict=True),
-        )
+        self._insert_keys(keys, rid_arr[pos])
         self._stage("keys_written")
         c.execute("DELETE FROM edges")
         p = res.pairs
@@ -1051,7 +1104,16 @@ class Store:
             except ValueError:
                 pass
         return self._apply_clusters(
-            order, rec, prev, labels, batch, move_kind, extra_detail, leaving
+            order,
+            rec,
+            prev,
+            labels,
+            clustering.confidence.tolist(),
+            batch_rids,
+            batch,
+            move_kind,
+            extra_detail,
+            leaving,
         )
 
     def _record_ids(self, rids: set[int]) -> dict[int, str]:
@@ -1123,11 +1185,15 @@ class Store:
         rec: list[str],
         prev: list[str | None],
         labels: list[int],
+        confidence: list[float],
+        batch_rids: set[int],
         batch: int | None,
         move_kind: str,
         extra_detail: Mapping[str, Any] | None,
         leaving: frozenset[str] = frozenset(),
     ) -> dict[str, int]:
+        """Map clusters onto entity ids and write what changed. Only entities whose members
+        changed (or hold a record of ``batch_rids``) get a new size and golden record."""
         c = self._conn
         now = _now()
         detail0 = dict(extra_detail or {})
@@ -1204,6 +1270,13 @@ class Store:
                 if joined:
                     self._event("joined", eid, joined, detail0, batch)
                     stats["joined"] += len(joined)
+                if not (
+                    len(es) > 1
+                    or joined
+                    or len(parts[eid]) > 1
+                    or any(prev[i] != eid or order[i] in batch_rids for i in members)
+                ):
+                    continue  # same members, same values: size and golden record stand
             touched.add(target[lab])
         # moves of stored records out of their old entity (splits, unmerges)
         moved: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -1219,6 +1292,10 @@ class Store:
             stats[move_kind] += 1
             touched.add(e)
         c.executemany("UPDATE records SET entity_id = ? WHERE rid = ?", updates)
+        c.executemany(
+            "UPDATE entities SET confidence = ? WHERE entity_id = ?",
+            ((confidence[lab], eid) for lab, eid in target.items()),
+        )
         self._refresh_entities(touched, now)
         return dict(stats)
 
@@ -1229,7 +1306,8 @@ class Store:
             k += 1
             eid = f"{base}-{k}"
         self._conn.execute(
-            "INSERT INTO entities VALUES (?, ?, 0, 'active', NULL, ?, ?)",
+            "INSERT INTO entities (entity_id, seq, size, status, merged_into, created_at, "
+            "updated_at, confidence) VALUES (?, ?, 0, 'active', NULL, ?, ?, 1.0)",
             (eid, self._next_seq(), now, now),
         )
         return eid
@@ -1305,18 +1383,11 @@ class Store:
         row = {k: v for k, v in record.items()}
         table = Table.from_records([row])
         feats = self._features(table)
-        _pos, keys = record_keys(s.rules, feats, 1)
-        rids: set[int] = set()
-        cap = s.max_block_size
-        for k in dict.fromkeys(keys.tolist()):
-            got = self._conn.execute(
-                "SELECT rid FROM block_keys WHERE key = ? LIMIT ?", (k, cap + 1)
-            ).fetchall()
-            if len(got) <= cap:
-                rids.update(r for (r,) in got)
-        if not rids:
+        pos, keys = record_keys(s.rules, feats, 1)
+        _left, cand = self._lookup(pos, keys)
+        if not len(cand):
             return []
-        order, rec, ent, cfeat = self._load_features(sorted(rids))
+        order, rec, ent, cfeat = self._load_features(cand.tolist())
         all_feats = {k: np.concatenate([feats[k], cfeat[k]]) for k in s.feature_keys}
         m = len(order)
         left = np.zeros(m, dtype=np.int64)
@@ -1351,35 +1422,31 @@ class Store:
 
     # ------------------------------------------------------------------ review & decisions
     def review_queue(
-        self, lower: float = 0.2, upper: float = 0.8, *, limit: int = 100
+        self, lower: float = 0.2, upper: float = 0.8, *, limit: int = 100, offset: int = 0
     ) -> list[ReviewPair]:
         """Scored pairs with ``lower <= p <= upper`` that no decision covers, ordered by how
         much a decision would change: records affected (both entities' sizes when apart, the
-        entity's size when together) times closeness to 0.5."""
+        entity's size when together) times closeness to 0.5; then by record ids.
+
+        Filtered, ordered and paged in SQLite (``offset`` skips that many pairs of the
+        order): memory holds ``limit + offset`` pairs whatever the number in the range."""
+        if limit < 1 or offset < 0:
+            return []
         rows = self._conn.execute(
-            "SELECT ra.record_id, rb.record_id, ra.entity_id, rb.entity_id, e.p, ea.size, eb.size "
+            "SELECT ra.record_id, rb.record_id, ra.entity_id, rb.entity_id, e.p, "
+            "(CASE WHEN ra.entity_id = rb.entity_id THEN ea.size ELSE ea.size + eb.size END) "
+            "* (1.0 - 2.0 * abs(e.p - 0.5)) AS prio "
             "FROM edges e JOIN records ra ON ra.rid = e.a JOIN records rb ON rb.rid = e.b "
             "JOIN entities ea ON ea.entity_id = ra.entity_id "
             "JOIN entities eb ON eb.entity_id = rb.entity_id "
-            "WHERE e.p BETWEEN ? AND ?",
-            (lower, upper),
+            "WHERE e.p BETWEEN ? AND ? AND NOT EXISTS (SELECT 1 FROM decisions d "
+            "WHERE d.active = 1 AND d.a_kind = 'record' AND d.b_kind = 'record' AND "
+            "((d.a = ra.record_id AND d.b = rb.record_id) OR "
+            "(d.a = rb.record_id AND d.b = ra.record_id))) "
+            "ORDER BY prio DESC, ra.record_id, rb.record_id LIMIT ? OFFSET ?",
+            (lower, upper, int(limit), int(offset)),
         ).fetchall()
-        decided = {
-            frozenset((a, b))
-            for a, b in self._conn.execute(
-                "SELECT a, b FROM decisions WHERE active = 1 AND a_kind = 'record' "
-                "AND b_kind = 'record'"
-            )
-        }
-        out = []
-        for a, b, ea, eb, p, sa, sb in rows:
-            if frozenset((a, b)) in decided:
-                continue
-            affected = sa if ea == eb else sa + sb
-            prio = affected * (1.0 - 2.0 * abs(p - 0.5))
-            out.append(ReviewPair(a, b, ea, eb, float(p), float(prio)))
-        out.sort(key=lambda r: (-r.priority, r.record_a, r.record_b))
-        return out[:limit]
+        return [ReviewPair(a, b, ea, eb, float(p), float(prio)) for a, b, ea, eb, p, prio in rows]
 
     def must_link(self, a: str, b: str, reason: str = "", *, who: str | None = None) -> int:
         """Record that ``a`` and ``b`` are one entity; merges their entities now and in
@@ -1561,23 +1628,30 @@ class Store:
 
     # ------------------------------------------------------------------ export & backup
     def export(self, path: str | Path, *, golden: str | Path | None = None) -> int:
-        """Write every stored record with its ``cluster_id`` (formula-safe CSV, like dedupe);
-        optionally the golden records too. Returns the number of records written."""
+        """Write every stored record with its ``cluster_id`` and ``cluster_confidence``
+        (formula-safe CSV, the columns ``dedupe`` writes); optionally the golden records too.
+        Returns the number of records written."""
         s = self._settings
         cols = list(s.columns) if s else []
         id_col = s.id_column if s else None
         lead = [] if id_col in cols else ["record_id"]
-        header = [*lead, *cols, "cluster_id"]
+        header = [*lead, *cols, "cluster_id", "cluster_confidence"]
         n = 0
 
         def rows() -> Iterator[list[Any]]:
             nonlocal n
-            for rec, raw, ent in self._conn.execute(
-                "SELECT record_id, raw, entity_id FROM records ORDER BY rid"
+            for rec, raw, ent, conf in self._conn.execute(
+                "SELECT r.record_id, r.raw, r.entity_id, e.confidence FROM records r "
+                "JOIN entities e ON e.entity_id = r.entity_id ORDER BY r.rid"
             ):
                 d = json.loads(raw)
                 n += 1
-                yield [*([rec] if lead else []), *(d.get(c) for c in cols), ent]
+                yield [
+                    *([rec] if lead else []),
+                    *(d.get(c) for c in cols),
+                    ent,
+                    repr(float(conf if conf is not None else 1.0)),
+                ]
 
         write_csv(path, header, rows())
         if golden is not None:  # like dedupe's: input columns, cluster_id, member_ids
