@@ -180,7 +180,7 @@ def run_crmresolve(
     patch(FellegiSunter, "compute_gamma", "gamma")
     patch(FellegiSunter, "predict", "predict")
     patch(pipeline, "apply_guards", "predict")
-    patch(pipeline, "_tf_values", "predict")
+    patch(pipeline, "_record_tf", "predict")
     patch(pipeline, "cluster_pairs", "cluster")
     patch(pipeline, "build_golden_records", "golden")
 

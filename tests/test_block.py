@@ -8,6 +8,7 @@ from collections import Counter
 from itertools import combinations
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -550,3 +551,74 @@ def test_split_oversized_blocks_warn() -> None:
     with pytest.warns(OversizedBlockWarning, match="split 1 block"):
         p = generate_pairs(f, [block_on("phone")], max_block_size=4, split_oversized=True)
     assert len(p) == 10 * 3 - 6  # each record pairs with the next 3 (fewer at the end)
+
+
+def budget_features(n: int, seed: int) -> dict[str, np.ndarray]:
+    """A few huge surname blocks, birth dates shared by the duplicates of one person."""
+    rng = np.random.default_rng(seed)
+    person = rng.integers(0, n // 3, n)
+    dob = np.array([f"19{p % 80 + 10:02d}-0{p % 9 + 1}-1{p % 10}" for p in person])
+    dob_list: list[Any] = dob.tolist()
+    for i in rng.choice(n, n // 10, replace=False):
+        dob_list[i] = None  # missing values never sort together
+    return {
+        "surname": obj(rng.choice(["smith", "jones", "brown"], n).tolist()),
+        "dob": obj(dob_list),
+        "person": person,
+    }
+
+
+@pytest.mark.parametrize("budget", [50, 400, 3000])
+def test_pair_budget_bounds_each_rule(budget: int) -> None:
+    f = budget_features(300, budget)
+    rules = [block_on("surname")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        got = generate_pairs(f, rules, split_oversized=True, pair_budget=budget)
+        chunks = list(iter_pairs(f, rules, split_oversized=True, pair_budget=budget, chunk_size=9))
+        diag = diagnose(f, rules, split_oversized=True, pair_budget=budget)
+        unbounded = generate_pairs(f, rules, split_oversized=True)
+    # about the budget: at least one neighbour per record and sort order when windowed
+    assert len(got) <= max(budget, 300)
+    assert len(unbounded) == sum(c * (c - 1) // 2 for c in Counter(f["surname"]).values())
+    assert sorted(t for c in chunks for t in as_triples(c)) == sorted(as_triples(got))
+    assert diag.rules[-1].cumulative_pairs == len(got)
+    pairs = set(zip(got.left.tolist(), got.right.tolist(), strict=True))
+    assert pairs <= set(zip(unbounded.left.tolist(), unbounded.right.tolist(), strict=True))
+
+
+def test_split_block_pairs_records_sharing_a_sort_value() -> None:
+    """Inside a split block, records with the same birth date sort next to each other."""
+    f = budget_features(600, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        got = generate_pairs(
+            f, [block_on("surname")], split_oversized=True, pair_budget=600, split_columns=["dob"]
+        )
+    assert len(got) <= 1200
+    graph = nx.Graph()
+    graph.add_edges_from(zip(got.left.tolist(), got.right.tolist(), strict=True))
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i in range(600):
+        if f["dob"][i] is not None:
+            groups.setdefault((f["surname"][i], f["dob"][i]), []).append(i)
+    # the records of one surname and birth date are found together however far apart they are
+    # in input order, because they are neighbours in the block's birth-date order (with a
+    # window of one a group of three gets two of its three pairs: still connected)
+    multi = [g for g in groups.values() if len(g) > 1]
+    assert multi
+    for members in multi:
+        assert nx.is_connected(graph.subgraph(members))
+
+
+def test_pair_budget_needs_split_and_is_validated() -> None:
+    f = budget_features(120, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        skipped = generate_pairs(f, [block_on("surname")], pair_budget=10)
+    # without split_oversized the budget does not apply: blocks up to max_block_size are whole
+    assert len(skipped) == sum(c * (c - 1) // 2 for c in Counter(f["surname"]).values())
+    with pytest.raises(ValueError, match="pair_budget"):
+        generate_pairs(f, [block_on("surname")], pair_budget=0)
+    with pytest.raises(ValueError, match="split_window"):
+        generate_pairs(f, [block_on("surname")], split_window=0)

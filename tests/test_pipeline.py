@@ -238,3 +238,32 @@ def test_link_pairs_only_cross_sources() -> None:
     assert res.link_sources is not None
     src = res.link_sources
     assert (src[res.pairs.left] != src[res.pairs.right]).all()
+
+
+def test_pair_budget_and_chunked_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tight per-rule budget bounds the pairs; scoring in chunks changes nothing."""
+    import crmresolve.pipeline as pipeline
+
+    with pytest.raises(ValueError, match="pairs_per_record"):
+        Resolver(FIELDS, pairs_per_record=0)
+    base = Resolver(FIELDS, id_column="record_id", seed=3).resolve(EXAMPLE)
+    monkeypatch.setattr(pipeline, "SCORE_CHUNK", 97)
+    chunked = Resolver(FIELDS, id_column="record_id", seed=3).resolve(EXAMPLE)
+    assert np.array_equal(base.pairs.match_weight, chunked.pairs.match_weight)
+    assert np.array_equal(base.pairs.guard, chunked.pairs.guard)
+    assert np.array_equal(base.cluster_of, chunked.cluster_of)
+    # diagnostics replay the resolution's own blocking options
+    diag = base.blocking_diagnostics()
+    assert diag.rules[-1].cumulative_pairs == len(base.pairs)
+
+    monkeypatch.setattr(pipeline, "MIN_RULE_PAIRS", 50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tight = Resolver(FIELDS, id_column="record_id", seed=3, pairs_per_record=0.25)
+        res = tight.resolve(EXAMPLE)
+    assert res.blocking_options["pair_budget"] == 100
+    per_rule = np.bincount(res.pairs.rule, minlength=len(res.blocking_rules))
+    assert per_rule.max() <= 400  # at most one partner per record and sort order beyond budget
+    assert len(res.pairs) < len(base.pairs)
+    assert res.blocking_diagnostics().rules[-1].cumulative_pairs == len(res.pairs)
+    assert len(res.cluster_of) == res.n_records == 400

@@ -40,6 +40,8 @@ _KEYS = (
     "seed",
     "default_region",
     "max_block_size",
+    "split_oversized_blocks",
+    "pairs_per_record",
     "max_cluster_size",
     "strong_evidence",
     "u_sample_size",
@@ -71,6 +73,8 @@ class ResolverConfig:
     seed: int = 0
     default_region: str = "US"
     max_block_size: int | None = DEFAULT_MAX_BLOCK_SIZE
+    split_oversized_blocks: bool = True
+    pairs_per_record: float | None = 1.0
     max_cluster_size: int = 100
     strong_evidence: float = 0.5
     u_sample_size: int = 1_000_000
@@ -146,6 +150,8 @@ class ResolverConfig:
             "seed": self.seed,
             "default_region": self.default_region,
             "max_block_size": self.max_block_size,
+            "split_oversized_blocks": self.split_oversized_blocks,
+            "pairs_per_record": self.pairs_per_record,
             "max_cluster_size": self.max_cluster_size,
             "strong_evidence": self.strong_evidence,
             "u_sample_size": self.u_sample_size,
@@ -189,6 +195,8 @@ class ResolverConfig:
             seed=resolver.seed,
             default_region=resolver.default_region,
             max_block_size=resolver.max_block_size,
+            split_oversized_blocks=resolver.split_oversized_blocks,
+            pairs_per_record=resolver.pairs_per_record,
             max_cluster_size=resolver.max_cluster_size,
             strong_evidence=resolver.strong_evidence,
             u_sample_size=resolver.u_sample_size,

@@ -108,6 +108,8 @@ class Resolution:
     threshold: float
     golden: GoldenRecords | None = None
     link_sources: ObjArray | None = None
+    #: The :func:`~crmresolve.block.generate_pairs` options the pairs were made with.
+    blocking_options: dict[str, Any] = field(default_factory=dict)
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
     _profile: Any = field(default=None, repr=False)
 
@@ -143,6 +145,7 @@ class Resolution:
             self.blocking_rules,
             truth=truth,
             link_sources=self.link_sources,
+            **self.blocking_options,
         )
 
     def evaluate(self, truth: Any, *, threshold: float | None = None) -> Evaluation:
@@ -308,9 +311,17 @@ class Resolver:
         default_region: phone region for records without a country.
         max_block_size: blocks with more records are split (``split_oversized_blocks``) or
             skipped, with a warning.
-        split_oversized_blocks: pair each record of an oversized block with the next
-            ``max_block_size - 1`` records of the block only, instead of skipping the block
-            (big true entities, e.g. one inventor on hundreds of patents, keep their pairs).
+        split_oversized_blocks: split an oversized block instead of skipping it: each record
+            pairs with its nearest records when the block is sorted by each of the other
+            identity fields (multi-pass sorted neighbourhood), so big true entities (one
+            inventor on hundreds of patents) and the typo'd records of common names keep
+            their pairs while the pairs per record stay bounded.
+        pairs_per_record: per blocking rule, at most about ``max(MIN_RULE_PAIRS,
+            pairs_per_record × records)`` candidate pairs (with ``split_oversized_blocks``):
+            the largest blocks of a rule are split first until it fits. Keeps the cost linear
+            in the number of records (common names, streets and companies make blocks that
+            grow with the data); ``None`` for no budget (only ``max_block_size``). Below
+            ``MIN_RULE_PAIRS / pairs_per_record`` records it never binds.
         max_cluster_size: clusters are split above this size.
         seed: random seed (u sampling); same input and seed give the same clusters.
         u_sample_size: random pairs sampled to estimate u.
@@ -345,6 +356,7 @@ class Resolver:
         default_region: str = "US",
         max_block_size: int | None = DEFAULT_MAX_BLOCK_SIZE,
         split_oversized_blocks: bool = True,
+        pairs_per_record: float | None = 1.0,
         max_cluster_size: int = 100,
         seed: int = 0,
         u_sample_size: int = 1_000_000,
@@ -357,6 +369,8 @@ class Resolver:
     ) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError("threshold must be within [0, 1]")
+        if pairs_per_record is not None and not pairs_per_record > 0:
+            raise ValueError("pairs_per_record must be > 0 (or None for no budget)")
         self.fields = dict(fields)
         self.id_column = id_column
         self.blocking = list(blocking) if blocking is not None else None
@@ -365,6 +379,7 @@ class Resolver:
         self.default_region = default_region
         self.max_block_size = max_block_size
         self.split_oversized_blocks = split_oversized_blocks
+        self.pairs_per_record = pairs_per_record
         self.max_cluster_size = max_cluster_size
         self.seed = seed
         self.u_sample_size = u_sample_size
@@ -405,15 +420,23 @@ class Resolver:
             )
         return comps
 
+    def blocking_options(self, n_records: int) -> dict[str, Any]:
+        """Keyword arguments of :func:`~crmresolve.block.generate_pairs` for ``n_records``."""
+        budget = None
+        if self.pairs_per_record is not None:
+            budget = max(MIN_RULE_PAIRS, int(self.pairs_per_record * n_records))
+        return {
+            "max_block_size": self.max_block_size,
+            "split_oversized": self.split_oversized_blocks,
+            "pair_budget": budget,
+        }
+
     def _pairs(
         self, features: Features, rules: Sequence[BlockingRule], link_sources: ObjArray | None
     ) -> CandidatePairs:
+        n = len(next(iter(features.columns.values()))) if features.columns else 0
         return generate_pairs(
-            features.columns,
-            rules,
-            max_block_size=self.max_block_size,
-            split_oversized=self.split_oversized_blocks,
-            link_sources=link_sources,
+            features.columns, rules, link_sources=link_sources, **self.blocking_options(n)
         )
 
     # ------------------------------------------------------------------ learning
@@ -464,33 +487,15 @@ class Resolver:
                 gamma = self.model_.compute_gamma(feats.columns, pairs.left, pairs.right)
         model = self.model_
         assert model is not None and self.blocking_rules_ is not None
-        scores = model.predict(
-            gamma, tf_values=_tf_values(model, feats.columns, pairs.left, pairs.right)
-        )
         comps = model.comparisons
         names = tuple(c.name for c in comps)
         guards = self.guards if self.guards is not None else default_guards(names)
-        weight, guard_hits = apply_guards(
-            scores.match_weight,
-            gamma,
-            names,
-            [len(c.level_labels) for c in comps],
-            guards,
-            records=(feats.columns, pairs.left, pairs.right),
-        )
+        weight, guard_hits = _score(model, guards, feats.columns, pairs.left, pairs.right, gamma)
         probability = match_probability(weight)
 
         def score_direct(lft: IntArray, rgt: IntArray) -> FloatArray:
             g = model.compute_gamma(feats.columns, lft, rgt)
-            s = model.predict(g, tf_values=_tf_values(model, feats.columns, lft, rgt))
-            w, _ = apply_guards(
-                s.match_weight,
-                g,
-                names,
-                [len(c.level_labels) for c in comps],
-                guards,
-                records=(feats.columns, lft, rgt),
-            )
+            w, _ = _score(model, guards, feats.columns, lft, rgt, g)
             return match_probability(w)
 
         pair_scores = PairScores(
@@ -543,6 +548,7 @@ class Resolver:
             blocking_rules=list(self.blocking_rules_),
             threshold=self.threshold,
             link_sources=sources,
+            blocking_options=self.blocking_options(len(table)),
         )
 
 
@@ -575,25 +581,53 @@ def _sources(link_sources: npt.ArrayLike | None, n: int) -> ObjArray | None:
     return arr
 
 
-def _tf_values(
+#: Per-rule pair budget floor of :class:`Resolver` ``pairs_per_record``: small and medium
+#: tables keep every pair of every block up to ``max_block_size``.
+MIN_RULE_PAIRS = 1_000_000
+
+#: Pairs scored at once: predict, term frequencies and guards make ~100 bytes of temporaries
+#: per pair, so memory stays bounded whatever the number of candidates.
+SCORE_CHUNK = 1_000_000
+
+
+def _score(
     model: FellegiSunter,
+    guards: Sequence[Guard],
     feats: Mapping[str, ObjArray],
     left: IntArray,
     right: IntArray,
-) -> dict[str, Any]:
-    """Per-pair term frequencies of the model's TF columns (looked up in its stored tables).
+    gamma: npt.NDArray[np.int8],
+) -> tuple[FloatArray, npt.NDArray[np.int16]]:
+    """Guarded match weights and the guard that fired per pair, in chunks."""
+    names = [c.name for c in model.comparisons]
+    n_levels = [len(c.level_labels) for c in model.comparisons]
+    freq = _record_tf(model, feats)
+    weight = np.empty(len(left), dtype=np.float64)
+    fired = np.empty(len(left), dtype=np.int16)
+    for start in range(0, len(left), SCORE_CHUNK):
+        part = slice(start, start + SCORE_CHUNK)
+        lft, rgt, g = left[part], right[part], gamma[part]
+        tf = {name: np.fmax(f[lft], f[rgt]) for name, f in freq.items()}
+        scores = model.predict(g, tf_values=tf)
+        weight[part], fired[part] = apply_guards(
+            scores.match_weight, g, names, n_levels, guards, records=(feats, lft, rgt)
+        )
+    return weight, fired
 
-    One array per comparison: the larger frequency of the two records, exactly what
-    :meth:`FellegiSunter.predict` makes of a ``(left, right)`` pair, without keeping both
-    sides of every pair alive (two float arrays per TF comparison at tens of millions of pairs).
+
+def _record_tf(model: FellegiSunter, feats: Mapping[str, ObjArray]) -> dict[str, FloatArray]:
+    """Per record, the term frequency of its value in each of the model's TF comparisons
+    (looked up once in the model's stored tables, then gathered per pair chunk).
+
+    Per pair :meth:`FellegiSunter.predict` takes the larger frequency of the two records, so
+    one array per comparison is passed instead of both sides of every pair.
     """
-    out: dict[str, Any] = {}
+    out: dict[str, FloatArray] = {}
     for comp in model.comparisons:
         table = model.tf_tables_.get(comp.name)
         if table is None or comp.tf_column is None or comp.tf_column not in feats:
             continue
-        freq = table.frequencies(feats[comp.tf_column])
-        out[comp.name] = np.fmax(freq[left], freq[right])
+        out[comp.name] = np.asarray(table.frequencies(feats[comp.tf_column]), dtype=np.float64)
     return out
 
 

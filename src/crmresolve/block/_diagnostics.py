@@ -41,6 +41,8 @@ import numpy.typing as npt
 from crmresolve.block._engine import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_MAX_BLOCK_SIZE,
+    DEFAULT_SPLIT_COLUMNS,
+    DEFAULT_SPLIT_WINDOW,
     Features,
     Int64Array,
     _factorize,
@@ -237,6 +239,9 @@ def diagnose(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     drop_junk: bool = True,
     split_oversized: bool = False,
+    pair_budget: int | None = None,
+    split_columns: Sequence[str] = DEFAULT_SPLIT_COLUMNS,
+    split_window: int = DEFAULT_SPLIT_WINDOW,
 ) -> BlockingDiagnostics:
     """Per-rule pair counts, block sizes, reduction ratio and (with ``truth``) recall.
 
@@ -256,6 +261,9 @@ def diagnose(
         drop_junk=drop_junk,
         warn=False,
         split_oversized=split_oversized,
+        pair_budget=pair_budget,
+        split_columns=split_columns,
+        split_window=split_window,
     )
     n = plan.n_records
     sources = plan.sources

@@ -7,10 +7,14 @@ How it works (and why it is fast):
    *distinct* value; a conjunction combines the component codes arithmetically. ``-1`` = no
    key. Sorted-neighbourhood rules use ranks of the sorted distinct key values as codes.
 2. Blocks larger than the size limit are dropped (their records get ``-1``) with a warning, or
-   with ``split_oversized=True`` kept but *split*: within such a block (records in input order)
-   a record pairs only with the next ``limit - 1`` records, so the pairs stay bounded by
-   ``size × (limit - 1)`` while big true entities (many records of one person sharing a name)
-   keep most of their pairs.
+   with ``split_oversized=True`` kept but *split*: the block's records are sorted by each of
+   several other identity columns in turn (birth date, e-mail, phone, postcode, address, ...:
+   a multi-pass sorted neighbourhood) and a record pairs only with its next ``w`` records in
+   each order. The records of one entity share some of those values, so they sort together
+   and keep their pairs, while the pairs stay bounded by ``size × w × passes``. With a
+   ``pair_budget`` the limit itself drops, biggest blocks first, until the rule's pairs fit
+   the budget, and the passes and ``w`` spend what the whole blocks leave: the cost of a rule
+   then grows linearly with the records, not with the square of its biggest blocks.
 3. Records with a key are sorted by code. A record at sorted position ``p`` pairs with the records
    at ``p + 1 .. end(p) - 1`` where ``end(p)`` is the first position whose code is at least
    ``code(p) + window`` (``window == 1``: the end of its block). The pairs are laid out with
@@ -40,7 +44,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from crmresolve.block._keys import KeyFunction, clean_value
+from crmresolve.block._keys import KeyFunction, clean_value, exact
 from crmresolve.block._rules import BlockingRule
 
 __all__ = [
@@ -61,6 +65,22 @@ BoolArray = npt.NDArray[np.bool_]
 #: duplicates of one person rarely exceed a handful, so bigger blocks are shared placeholders,
 #: switchboard numbers or overly coarse keys).
 DEFAULT_MAX_BLOCK_SIZE = 500
+
+#: Columns whose sort orders split an oversized block (multi-pass sorted neighbourhood): the
+#: records of one entity share some of these values and sort next to each other by them.
+DEFAULT_SPLIT_COLUMNS = (
+    "dob",
+    "email",
+    "phone",
+    "postcode",
+    "address",
+    "given_name",
+    "surname",
+    "company",
+)
+
+#: In a split block each record pairs with at least this many neighbours per sort order.
+DEFAULT_SPLIT_WINDOW = 1
 
 #: Pairs laid out per step; bounds the temporary memory to a few dozen MB.
 DEFAULT_CHUNK_SIZE = 1_000_000
@@ -145,7 +165,7 @@ class _KeyCache:
     """Per-call cache: each column is factorized and cleaned once, each key computed once."""
 
     def __init__(self, features: Features, n_records: int, drop_junk: bool) -> None:
-        self._features = features
+        self.features = features
         self._n = n_records
         self._drop_junk = drop_junk
         self._columns: dict[str, tuple[Int64Array, list[str]]] = {}
@@ -154,7 +174,7 @@ class _KeyCache:
     def column(self, name: str) -> tuple[Int64Array, list[str]]:
         """Per-record codes into the column's distinct cleaned values (``-1``: no value)."""
         if name not in self._columns:
-            raw, uniques = _factorize(np.asarray(self._features[name], dtype=object).tolist())
+            raw, uniques = _factorize(np.asarray(self.features[name], dtype=object).tolist())
             drop = self._drop_junk
             index: dict[str, int] = {}
             # Cleaning runs once per distinct value; non-str values that print alike merge here.
@@ -214,33 +234,98 @@ class _PreparedRule:
     block_sizes: Int64Array  # records per kept key value
     skipped_sizes: Int64Array  # records per skipped key value
     limit: int | None
-    #: Split oversized blocks: rank of each record within its block (-1: not in one).
-    split_ranks: Int64Array | None = None
+    #: Split (windowed) blocks: per record its row in ``pass_ranks`` (-1: not in one) ...
+    member_index: npt.NDArray[np.int32] | None = None
+    #: ... each member's rank within its block in each pass's sort order (-1: not in the pass)
+    pass_ranks: npt.NDArray[np.int32] | None = None
+    #: ... and how many following records of a pass each record pairs with.
+    pass_window: int = 0
     split_sizes: Int64Array | None = None
+    max_block_size: int | None = None
 
     @property
     def records_with_key(self) -> int:
         return int(self.block_sizes.sum() + self.skipped_sizes.sum())
 
 
+def _budget_limit(counts: Int64Array, limit: int, budget: int, per_record: int) -> int:
+    """Largest block size kept whole so the rule's pairs fit ``budget``.
+
+    Blocks above it are windowed at about ``per_record`` pairs per record; a block of at most
+    ``2 * per_record + 1`` records is never windowed (all its pairs cost no more).
+    """
+    sizes = np.sort(counts[counts >= 2])
+    if not len(sizes):
+        return limit
+    whole = np.cumsum(sizes * (sizes - 1) // 2)  # all pairs of the blocks up to sizes[i]
+    members_above = sizes.sum() - np.cumsum(sizes)  # records of the bigger blocks
+    fits = whole + members_above * per_record <= budget
+    best = int(sizes[np.flatnonzero(fits)[-1]]) if fits.any() else 0
+    return int(min(limit, max(best, 2 * per_record + 1)))
+
+
 def _prepare(
-    rule: BlockingRule, cache: _KeyCache, max_block_size: int | None, split: bool = False
+    rule: BlockingRule,
+    cache: _KeyCache,
+    max_block_size: int | None,
+    split: bool = False,
+    *,
+    pair_budget: int | None = None,
+    split_columns: Sequence[str] = (),
+    split_window: int = 1,
 ) -> _PreparedRule:
     codes, n_values = cache.rule_key(rule)
     valid = codes >= 0
     counts = np.bincount(codes[valid], minlength=n_values).astype(np.int64)
     limit = rule.max_block_size if rule.max_block_size is not None else max_block_size
+    can_split = split and rule.window == 1
+    columns = [c for c in split_columns if c in cache.features and c not in rule.columns]
+    hard_limit = limit
+    if can_split and pair_budget is not None:
+        limit = _budget_limit(counts, limit or len(codes), pair_budget, split_window)
     big = counts > limit if limit is not None else np.zeros(len(counts), dtype=bool)
-    if big.any() and split and rule.window == 1:
-        in_big = valid & big[np.where(valid, codes, 0)]
-        members = np.flatnonzero(in_big)  # ascending positions
-        order = members[np.argsort(codes[members], kind="stable")]
-        sorted_codes = codes[order]
-        starts = np.searchsorted(sorted_codes, sorted_codes, side="left")
-        ranks = np.full(len(codes), -1, dtype=np.int64)
-        ranks[order] = np.arange(len(order)) - starts
-        empty = np.empty(0, dtype=np.int64)
-        return _PreparedRule(rule, codes, counts[counts > 0], empty, limit, ranks, counts[big])
+    if big.any() and can_split:
+        assert limit is not None
+        windowed = valid & big[np.where(valid, codes, 0)]
+        members = np.flatnonzero(windowed)  # ascending positions
+        window = limit - 1
+        if pair_budget is not None:
+            # Spend what the whole blocks left of the budget: first on more sort orders
+            # (each finds other pairs), then on wider windows.
+            whole = counts[~big]
+            spare = pair_budget - int((whole * (whole - 1) // 2).sum())
+            allowance = max(spare, 0) / max(len(members), 1)
+            n_passes = int(min(max(allowance // split_window, 1), max(len(columns), 1)))
+            columns = columns[:n_passes]
+            window = int(min(max(allowance // n_passes, split_window), limit - 1))
+        member_index = np.full(len(codes), -1, dtype=np.int32)
+        member_index[members] = np.arange(len(members), dtype=np.int32)
+        ranks = np.full((len(members), max(len(columns), 1)), -1, dtype=np.int32)
+        for j, column in enumerate(columns or [None]):
+            # Multi-pass sorted neighbourhood inside the block: records of one entity share
+            # some value (birth date, e-mail, phone, ...) and sort next to each other by it.
+            if column is None:
+                order = members[np.argsort(codes[members], kind="stable")]  # input order
+            else:
+                key, _ = cache.key(exact(column), True)
+                m = members[key[members] >= 0]
+                order = m[np.lexsort((m, key[m], codes[m]))]
+            sorted_codes = codes[order]
+            starts = np.searchsorted(sorted_codes, sorted_codes, side="left")
+            ranks[member_index[order], j] = np.arange(len(order)) - starts
+        return _PreparedRule(
+            rule,
+            codes,
+            counts[counts > 0],
+            np.empty(0, dtype=np.int64),
+            limit,
+            member_index,
+            ranks,
+            window,
+            # only blocks above max_block_size are worth a warning; budget splits are the design
+            counts[big & (counts > (hard_limit or len(codes)))],
+            hard_limit,
+        )
     if big.any():
         # Re-rank the kept values so a sorted-neighbourhood window spans kept values only.
         new_rank = np.cumsum(~big) - 1
@@ -256,8 +341,9 @@ def _warn_skipped(prepared: _PreparedRule) -> None:
         shown = ", ".join(str(int(s)) for s in split[:5]) + (", ..." if len(split) > 5 else "")
         warnings.warn(
             f"blocking rule {prepared.rule.name!r}: split {len(split)} block(s) larger than "
-            f"max_block_size={prepared.limit} (each record pairs with at most "
-            f"{prepared.limit} of them; sizes {shown})",
+            f"max_block_size={prepared.max_block_size} (each record pairs with its "
+            f"{prepared.pass_window} nearest in each of {_n_passes(prepared)} sort orders; "
+            f"sizes {shown})",
             OversizedBlockWarning,
             stacklevel=4,
         )
@@ -273,28 +359,14 @@ def _warn_skipped(prepared: _PreparedRule) -> None:
     )
 
 
-def _rule_pairs(
-    prepared: _PreparedRule, chunk_size: int, sources: Int64Array | None
+def _n_passes(prepared: _PreparedRule) -> int:
+    return 0 if prepared.pass_ranks is None else prepared.pass_ranks.shape[1]
+
+
+def _spread(
+    order: Int64Array, end: Int64Array, chunk_size: int
 ) -> Iterator[tuple[Int64Array, Int64Array]]:
-    """All pairs of one rule, in chunks of about ``chunk_size`` (cross-source only if linking)."""
-    codes = prepared.codes
-    idx = np.flatnonzero(codes >= 0)
-    bits = max(len(codes) - 1, 1).bit_length()
-    if 2 * bits <= _PACK_BITS:
-        # Sorting one packed int64 (code, position) is several times faster than a stable
-        # argsort and gives the same order: by code, positions ascending within a block.
-        packed = (codes[idx] << bits) | idx
-        packed.sort()
-        order = packed & ((1 << bits) - 1)
-        sorted_codes = packed >> bits
-    else:
-        order = idx[np.argsort(codes[idx], kind="stable")]
-        sorted_codes = codes[order]
-    end = np.searchsorted(sorted_codes, sorted_codes + prepared.rule.window, side="left")
-    if prepared.split_ranks is not None and prepared.limit is not None:
-        # split oversized blocks: the next limit - 1 records of the block only
-        in_split = prepared.split_ranks[order] >= 0
-        end = np.where(in_split, np.minimum(end, np.arange(len(order)) + prepared.limit), end)
+    """Pairs ``(order[p], order[q])`` for ``p < q < end[p]``, in chunks of about ``chunk_size``."""
     n_partners = end - np.arange(len(order)) - 1
     active = np.flatnonzero(n_partners > 0)
     counts = n_partners[active]
@@ -309,9 +381,35 @@ def _rule_pairs(
         left_pos = np.repeat(pos, cnt)
         # offset k = 1..cnt[p] of each partner behind its left position
         step = np.arange(1, total + 1, dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        a = order[left_pos]
-        b = order[left_pos + step]
-        if prepared.rule.window == 1:
+        yield order[left_pos], order[left_pos + step]
+        start = stop
+
+
+def _rule_pairs(
+    prepared: _PreparedRule, chunk_size: int, sources: Int64Array | None
+) -> Iterator[tuple[Int64Array, Int64Array]]:
+    """All pairs of one rule, in chunks of about ``chunk_size`` (cross-source only if linking)."""
+    codes = prepared.codes
+    if prepared.member_index is not None:
+        codes = np.where(prepared.member_index >= 0, -1, codes)
+    idx = np.flatnonzero(codes >= 0)
+    bits = max(len(codes) - 1, 1).bit_length()
+    if 2 * bits <= _PACK_BITS:
+        # Sorting one packed int64 (code, position) is several times faster than a stable
+        # argsort and gives the same order: by code, positions ascending within a block.
+        packed = (codes[idx] << bits) | idx
+        packed.sort()
+        order = packed & ((1 << bits) - 1)
+        sorted_codes = packed >> bits
+    else:
+        order = idx[np.argsort(codes[idx], kind="stable")]
+        sorted_codes = codes[order]
+    end = np.searchsorted(sorted_codes, sorted_codes + prepared.rule.window, side="left")
+    chunks = _spread(order, end, chunk_size)
+    if prepared.pass_ranks is not None:
+        chunks = itertools.chain(chunks, _window_pairs(prepared, chunk_size))
+    for a, b in chunks:
+        if prepared.rule.window == 1 and prepared.pass_ranks is None:
             # within a block the stable sort keeps positions ascending, so a < b already
             left, right = a, b
         else:
@@ -320,7 +418,27 @@ def _rule_pairs(
             cross = sources[left] != sources[right]
             left, right = left[cross], right[cross]
         yield left, right
-        start = stop
+
+
+def _window_pairs(
+    prepared: _PreparedRule, chunk_size: int
+) -> Iterator[tuple[Int64Array, Int64Array]]:
+    """Pairs of the split blocks: neighbours within ``pass_window`` in each pass's order."""
+    assert prepared.pass_ranks is not None and prepared.member_index is not None
+    ranks, window, index = prepared.pass_ranks, prepared.pass_window, prepared.member_index
+    members = np.flatnonzero(index >= 0)  # row i of ranks is members[i]
+    for j in range(ranks.shape[1]):
+        rows = np.flatnonzero(ranks[:, j] >= 0)
+        order = members[rows[np.lexsort((ranks[rows, j], prepared.codes[members[rows]]))]]
+        sorted_codes = prepared.codes[order]
+        block_end = np.searchsorted(sorted_codes, sorted_codes, side="right")
+        end = np.minimum(block_end, np.arange(len(order)) + window + 1)
+        for a, b in _spread(order, end, chunk_size):
+            if j:  # drop the pairs an earlier pass made
+                ra, rb = ranks[index[a], :j], ranks[index[b], :j]
+                seen = np.any((ra >= 0) & (rb >= 0) & (np.abs(ra - rb) <= window), axis=1)
+                a, b = a[~seen], b[~seen]
+            yield a, b
 
 
 # --------------------------------------------------------------------------- public functions
@@ -374,7 +492,6 @@ class _Plan:
     prepared: list[_PreparedRule]
     sources: Int64Array | None
     _matrix: npt.NDArray[np.signedinteger[Any]] | None = None
-    _ranks: npt.NDArray[np.signedinteger[Any]] | None = None
 
     @property
     def matrix(self) -> npt.NDArray[np.signedinteger[Any]]:
@@ -394,16 +511,15 @@ class _Plan:
         cr = self.matrix[right, :index]
         windows = np.array([p.rule.window for p in self.prepared[:index]], dtype=cl.dtype)
         hit = (cl >= 0) & (cr >= 0) & (np.abs(cl - cr) < windows)
-        if any(p.split_ranks is not None for p in self.prepared[:index]):
-            if self._ranks is None:
-                none = np.full(self.n_records, -1, dtype=np.int64)
-                self._ranks = np.stack(
-                    [none if p.split_ranks is None else p.split_ranks for p in self.prepared],
-                    axis=1,
-                )
-            rl, rr = self._ranks[left, :index], self._ranks[right, :index]
-            limits = np.array([p.limit or 0 for p in self.prepared[:index]], dtype=np.int64)
-            hit &= (rl < 0) | (np.abs(rl - rr) < limits)
+        for k, p in enumerate(self.prepared[:index]):
+            if p.pass_ranks is None or p.member_index is None:
+                continue
+            # a split block of rule k paired the two only if they are pass neighbours
+            rows = p.member_index[left]
+            split = np.flatnonzero(hit[:, k] & (rows >= 0))
+            rl, rr = p.pass_ranks[rows[split]], p.pass_ranks[p.member_index[right[split]]]
+            near = np.any((rl >= 0) & (rr >= 0) & (np.abs(rl - rr) <= p.pass_window), axis=1)
+            hit[split[~near], k] = False
         out: BoolArray = np.any(hit, axis=1)
         return out
 
@@ -419,6 +535,9 @@ def _plan(
     drop_junk: bool,
     warn: bool,
     split_oversized: bool = False,
+    pair_budget: int | None = None,
+    split_columns: Sequence[str] = DEFAULT_SPLIT_COLUMNS,
+    split_window: int = DEFAULT_SPLIT_WINDOW,
 ) -> _Plan:
     rule_list = _check_rules(rules)
     if chunk_size < 1:
@@ -428,7 +547,22 @@ def _plan(
     n = _n_records(features, rule_list, link_sources)
     sources = _source_codes(features, link_sources, link_only)
     cache = _KeyCache(features, n, drop_junk)
-    prepared = [_prepare(rule, cache, max_block_size, split_oversized) for rule in rule_list]
+    if pair_budget is not None and pair_budget < 1:
+        raise ValueError("pair_budget must be >= 1 (or None for no budget)")
+    if split_window < 1:
+        raise ValueError("split_window must be >= 1")
+    prepared = [
+        _prepare(
+            rule,
+            cache,
+            max_block_size,
+            split_oversized,
+            pair_budget=pair_budget,
+            split_columns=split_columns,
+            split_window=split_window,
+        )
+        for rule in rule_list
+    ]
     if warn:
         for p in prepared:
             _warn_skipped(p)
@@ -454,6 +588,9 @@ def iter_pairs(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     drop_junk: bool = True,
     split_oversized: bool = False,
+    pair_budget: int | None = None,
+    split_columns: Sequence[str] = DEFAULT_SPLIT_COLUMNS,
+    split_window: int = DEFAULT_SPLIT_WINDOW,
 ) -> Iterator[CandidatePairs]:
     """Like :func:`generate_pairs` but yields chunks of at most about ``chunk_size`` pairs.
 
@@ -478,6 +615,9 @@ def iter_pairs(
         drop_junk=drop_junk,
         warn=True,
         split_oversized=split_oversized,
+        pair_budget=pair_budget,
+        split_columns=split_columns,
+        split_window=split_window,
     )
     names = tuple(p.rule.name for p in plan.prepared)
 
@@ -501,6 +641,9 @@ def generate_pairs(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     drop_junk: bool = True,
     split_oversized: bool = False,
+    pair_budget: int | None = None,
+    split_columns: Sequence[str] = DEFAULT_SPLIT_COLUMNS,
+    split_window: int = DEFAULT_SPLIT_WINDOW,
 ) -> CandidatePairs:
     """Candidate pairs: the union of the rules' pairs, unique, sorted by ``(left, right)``.
 
@@ -519,9 +662,15 @@ def generate_pairs(
     - ``drop_junk``: placeholder values (:data:`~crmresolve.block.JUNK_VALUES`, repeated-digit
       numbers, ...) give no key.
     - ``split_oversized``: instead of skipping an oversized block (of a rule without window),
-      pair each of its records (in input order) with the next ``max_block_size - 1`` records of
-      the block only: at most ``size × (max_block_size - 1)`` pairs, and big true entities keep
-      most of their pairs.
+      sort its records by each of ``split_columns`` present (other than the rule's own) and
+      pair each record with its next ``max_block_size - 1`` records in each order (or, under a
+      budget, as many as the budget allows, at least ``split_window``); without such columns
+      the order is the input order. Big true entities keep their pairs.
+    - ``pair_budget`` (with ``split_oversized``): at most about this many pairs per rule.
+      Blocks are split from the largest down until the rule fits; each record of a split
+      block still gets at least ``split_window`` partners in one order, so a rule whose
+      records are nearly all in huge blocks can exceed the budget by about its number of
+      records. Whole blocks are never split when the budget allows them.
 
     >>> import numpy as np
     >>> from crmresolve.block import block_on, initial
@@ -547,6 +696,9 @@ def generate_pairs(
         drop_junk=drop_junk,
         warn=True,
         split_oversized=split_oversized,
+        pair_budget=pair_budget,
+        split_columns=split_columns,
+        split_window=split_window,
     )
     names = tuple(p.rule.name for p in plan.prepared)
     record_bits = max(plan.n_records - 1, 1).bit_length()

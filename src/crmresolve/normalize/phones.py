@@ -219,10 +219,12 @@ def parse_phone(value: Any, *, default_region: str = "US", region: Any = None) -
             continue
         # The record's own region is checked first: for +1 numbers the general validity check
         # walks all 25 NANP regions and costs ten times more.
-        if number.country_code == home_code and phonenumbers.is_valid_number_for_region(
-            number, region_code
-        ):
-            return _result(number, reasons, region=region_code)
+        if number.country_code == home_code:
+            # is_valid_number_for_region is "type known in the region's metadata": computing
+            # the type once serves both (it is the costliest step of parsing).
+            number_type = _number_type(number, region_code)
+            if number_type != PhoneNumberType.UNKNOWN:
+                return _result(number, reasons, region=region_code, number_type=number_type)
         if phonenumbers.is_valid_number(number):
             return _result(number, reasons, region=phonenumbers.region_code_for_number(number))
         if fallback is None:
@@ -247,7 +249,9 @@ _LENGTH_REASONS: dict[int, str] = {
 }
 
 
-def _result(number: PhoneNumber, reasons: list[str], *, region: str | None) -> Parsed:
+def _result(
+    number: PhoneNumber, reasons: list[str], *, region: str | None, number_type: int | None = None
+) -> Parsed:
     """Build the result; ``region`` is the number's region when it is valid, else ``None``."""
     valid = region is not None
     nsn = phonenumbers.national_significant_number(number)
@@ -266,7 +270,8 @@ def _result(number: PhoneNumber, reasons: list[str], *, region: str | None) -> P
         number_type = PhoneNumberType.UNKNOWN
     else:
         region_name = region
-        number_type = _number_type(number, region)
+        if number_type is None:
+            number_type = _number_type(number, region)
     details: dict[str, str] = {
         "region": region_name,
         "country_code": str(number.country_code),
@@ -291,8 +296,14 @@ def _number_type(number: PhoneNumber, region: str) -> int:
     against every NANP region; the helper it delegates to takes the region's metadata directly.
     """
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code or 0, region)
-    if _number_type_helper is None or metadata is None:
-        return int(phonenumbers.number_type(number))
+    if metadata is None:
+        return int(PhoneNumberType.UNKNOWN)
+    if _number_type_helper is None:  # pragma: no cover - the private helper is gone
+        return (
+            int(phonenumbers.number_type(number))
+            if phonenumbers.is_valid_number_for_region(number, region)
+            else int(PhoneNumberType.UNKNOWN)
+        )
     nsn = phonenumbers.national_significant_number(number)
     return int(_number_type_helper(nsn, metadata))
 
