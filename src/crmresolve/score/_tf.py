@@ -14,6 +14,7 @@ why rare (identifying) values are never stored.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -88,15 +89,17 @@ class TermFrequencies:
 
     def frequencies(self, values: Any) -> FloatArray:
         """Vectorised :meth:`frequency` (hashes each distinct value once)."""
-        arr = np.asarray(values, dtype=object).reshape(-1)
-        cache: dict[Any, float] = {}
-        out = np.empty(len(arr), dtype=np.float64)
-        for i, v in enumerate(arr):
-            f = cache.get(v)
-            if f is None:
-                f = self.frequency(v)
-                cache[v] = f
-            out[i] = f
+        items = np.asarray(values, dtype=object).reshape(-1).tolist()
+        first: dict[Any, int] = {}
+        # setdefault gives each record the position of its value's first occurrence in one
+        # C-level pass; the frequency is then looked up once per distinct value.
+        where = np.fromiter(
+            map(first.setdefault, items, itertools.count()), dtype=np.int64, count=len(items)
+        )
+        by_first = np.zeros(len(items), dtype=np.float64)
+        for value, pos in first.items():
+            by_first[pos] = self.frequency(value)
+        out: FloatArray = by_first[where]
         return out
 
     def to_dict(self) -> dict[str, Any]:
