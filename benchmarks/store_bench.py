@@ -2,17 +2,22 @@
 
     python benchmarks/store_bench.py f1 --dataset contacts|crm20k|febrl3 [--batches 5]
     python benchmarks/store_bench.py scale --input /tmp/crm1m.csv --n 1000000 --first 50000 \
-        --batch 100000 --checkpoints 1000000
+        --batch 100000 --checkpoints 996000
+    python benchmarks/store_bench.py probe --db /tmp/scale1m.db --input /tmp/crm1m.csv \
+        --new /tmp/g1m.csv --repeat 3
 
 ``f1``: cluster F1 of adding the data in ``--batches`` equal batches vs resolving it in one
 batch (same store code, one add). ``scale``: fills a store in batches up to ``--n`` records,
 then measures adding 1 000 new records and ``find`` latency (p50/p95 over 200 stored
-records' values, with their id column dropped).
+records' values, with their id column dropped). ``probe``: the same measurements, repeated,
+on a store filled before (new records from another file, ids prefixed so they are new).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import itertools
 import json
 import os
 import platform
@@ -182,6 +187,57 @@ def run_scale(
     return {"checkpoints": results}
 
 
+def run_probe(
+    db: str, stored_input: str, new_input: str, prefix: str, offset: int, repeat: int
+) -> dict[str, Any]:
+    """Measure an existing store (as ``scale`` does at a checkpoint), ``repeat`` times: add
+    1 000 new records (rows of ``new_input`` from ``offset``, ids prefixed with ``prefix`` so
+    they are new) in one transaction, then ``find`` 200 random stored records of
+    ``stored_input`` (a fresh random sample each time) after one warm-up call."""
+    stored = read_csv(stored_input, id_column="record_id")
+    with open(new_input, newline="", encoding="utf-8") as fh:
+        new_rows = list(itertools.islice(csv.DictReader(fh), offset, offset + 1000 * repeat))
+    results = []
+    with Store.open(db) as st:
+        n = len(st)
+        ids = set(st.assignments())
+        in_store = np.flatnonzero([r in ids for r in stored.ids.tolist()])
+        del ids
+        st.find(stored.take(in_store[:1]).to_records()[0])  # warm-up
+        for k in range(repeat):
+            recs = [
+                {c: (v if v != "" else None) for c, v in r.items()}
+                for r in new_rows[1000 * k : 1000 * (k + 1)]
+            ]
+            for r in recs:
+                r["record_id"] = f"{prefix}{r['record_id']}"
+            t0, c0 = time.perf_counter(), time.process_time()
+            st.add(recs, id_column="record_id")
+            add_wall, add_cpu = time.perf_counter() - t0, time.process_time() - c0
+            rng = np.random.default_rng(100 + k)
+            probes = stored.take(rng.choice(in_store, 200, replace=False)).to_records()
+            lat, cpu = [], []
+            for r in probes:
+                r.pop("record_id", None)
+                t0, c0 = time.perf_counter(), time.process_time()
+                st.find(r)
+                lat.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
+            res = {
+                "stored_before": n + 1000 * k,
+                "add_1000_seconds": round(add_wall, 2),
+                "add_1000_cpu_seconds": round(add_cpu, 2),
+                "find_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 2),
+                "find_p95_ms": round(float(np.percentile(lat, 95)) * 1000, 2),
+                "find_cpu_p50_ms": round(float(np.percentile(cpu, 50)) * 1000, 2),
+                "find_cpu_p95_ms": round(float(np.percentile(cpu, 95)) * 1000, 2),
+                "load_avg_1min": round(os.getloadavg()[0], 2),
+            }
+            print(json.dumps(res), flush=True)
+            results.append(res)
+    return {"probes": results}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -210,10 +266,19 @@ def main() -> None:
         help="take the 1 000-record probes this many rows before the file's end",
     )
     s.add_argument("--chunk", type=int, default=50_000, help="Store.add chunk_size")
+    pr = sub.add_parser("probe", help="measure add 1 000 / find on an existing store")
+    pr.add_argument("--db", required=True)
+    pr.add_argument("--input", required=True, help="the file the store was filled from")
+    pr.add_argument("--new", required=True, help="file of the records to add (ids prefixed)")
+    pr.add_argument("--prefix", default="P")
+    pr.add_argument("--offset", type=int, default=0)
+    pr.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     if args.cmd == "f1":
         res = run_f1(args.dataset, args.batches, args.train_until)
+    elif args.cmd == "probe":
+        res = run_probe(args.db, args.input, args.new, args.prefix, args.offset, args.repeat)
     else:
         res = run_scale(
             args.input,

@@ -593,3 +593,17 @@ def test_golden_records_rebuilt_only_for_changed_entities(store: Store) -> None:
     changed |= {before[r] for r in before if before[r] != after[r]}
     assert rebuilt and set(rebuilt) <= changed
     store.check_invariants()
+
+
+def test_batched_events_keep_ids_and_refs(store: Store) -> None:
+    last = max(e.event_id for e in store.events())
+    store.add(part(contacts(), 250, 330), id_column="record_id", train_until=0)
+    new = list(store.events(since=last))
+    assert new and [e.event_id for e in new] == list(range(last + 1, last + 1 + len(new)))
+    for e in new:
+        for ref in [*e.record_ids, *([e.entity_id] if e.entity_id else [])]:
+            assert e.event_id in {h.event_id for h in store.history(ref)}
+    assert any(e.kind in ("created", "joined") for e in new)
+    # a single event afterwards continues the sequence
+    a, b = _pair_in(store, same=False)
+    assert store.cannot_link(a, b, "x") > new[-1].event_id

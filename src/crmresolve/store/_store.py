@@ -559,8 +559,7 @@ class Store:
                 for k, (cid, m) in enumerate(sorted(members.items()))
             ),
         )
-        for cid, m in sorted(members.items()):
-            self._event("created", cid, sorted(m), {}, batch)
+        self._events([("created", cid, sorted(m), {}, batch) for cid, m in sorted(members.items())])
         if res.golden is not None:
             self._store_golden_records(res.golden)
         self._stage("clustered")
@@ -613,6 +612,35 @@ class Store:
             [(r, event_id) for r in event_refs(entity_id, record_ids, detail)],
         )
         return event_id
+
+    def _events(
+        self, rows: Sequence[tuple[str, str | None, list[str], dict[str, Any], int | None]]
+    ) -> None:
+        """Append many events (kind, entity, records, detail, batch) with two statements,
+        ids in the order given (what :meth:`_event` one at a time would give them)."""
+        if not rows:
+            return
+        c = self._conn
+        seq = c.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        top = c.execute("SELECT COALESCE(MAX(event_id), 0) FROM events").fetchone()[0]
+        start = max(int(seq[0]) if seq else 0, int(top)) + 1
+        ts = _now()
+        c.executemany(
+            "INSERT INTO events (event_id, ts, kind, entity_id, record_ids, detail, batch) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                (start + k, ts, kind, ent, json.dumps(recs), json.dumps(detail), batch)
+                for k, (kind, ent, recs, detail, batch) in enumerate(rows)
+            ),
+        )
+        c.executemany(
+            "INSERT OR IGNORE INTO event_refs VALUES (?, ?)",
+            (
+                (ref, start + k)
+                for k, (_kind, ent, recs, detail, _b) in enumerate(rows)
+                for ref in event_refs(ent, recs, detail)
+            ),
+        )
 
     def _store_golden_records(self, golden: Any) -> None:
         lineage: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -860,8 +888,7 @@ class Store:
         c.executemany(
             "UPDATE records SET raw = ?, features = ?, updated_at = ? WHERE rid = ?", upd_rows
         )
-        for r in updated:
-            self._event("updated", existing[r][3], [r], {}, batch)
+        self._events([("updated", existing[r][3], [r], {}, batch) for r in updated])
         self._stage("records_written")
         n_upd = len(updated)
         if int(c.execute("SELECT COUNT(*) FROM records").fetchone()[0]) <= s.train_until:
@@ -1022,10 +1049,13 @@ class Store:
         decisions: list[tuple[str, str, str, str, str]] = []
         for _round in range(10):
             todo -= done
-            for eid in todo:
-                region.update(
-                    r for (r,) in c.execute("SELECT rid FROM records WHERE entity_id = ?", (eid,))
+            for chunk in _chunks(sorted(todo), 900):
+                q = (
+                    "SELECT rid FROM records WHERE entity_id IN ("
+                    + ",".join("?" * len(chunk))
+                    + ")"
                 )
+                region.update(r for (r,) in c.execute(q, chunk))
             done |= todo
             rec_ids = self._record_ids(region)
             decisions = self._decisions_for(set(rec_ids.values()))
@@ -1237,13 +1267,14 @@ class Store:
         target: dict[int, str] = {}
         stats = Counter[str]()
         touched: set[str] = set()
+        events: list[tuple[str, str | None, list[str], dict[str, Any], int | None]] = []
         for lab, members in sorted(clusters.items(), key=lambda kv: min(order[i] for i in kv[1])):
             es = sorted(kept_by.get(lab, []), key=lambda e: seqs[e])
             if not es:
                 eid = self._fresh_entity_id(min(rec[i] for i in members), now)
                 target[lab] = eid
                 stats["created"] += 1
-                self._event("created", eid, sorted(rec[i] for i in members), detail0, batch)
+                events.append(("created", eid, sorted(rec[i] for i in members), detail0, batch))
             else:
                 eid = es[0]
                 target[lab] = eid
@@ -1258,17 +1289,19 @@ class Store:
                         touched.add(other)
                     before = {e: sorted(rec[i] for i in members if prev[i] == e) for e in es}
                     bridge = sorted(rec[i] for i in members if prev[i] is None)
-                    self._event(
-                        "merged",
-                        eid,
-                        bridge,
-                        {**detail0, "merged": es[1:], "members_before": before},
-                        batch,
+                    events.append(
+                        (
+                            "merged",
+                            eid,
+                            bridge,
+                            {**detail0, "merged": es[1:], "members_before": before},
+                            batch,
+                        )
                     )
                     stats["merged"] += len(es) - 1
                 joined = sorted(rec[i] for i in members if prev[i] is None)
                 if joined:
-                    self._event("joined", eid, joined, detail0, batch)
+                    events.append(("joined", eid, joined, detail0, batch))
                     stats["joined"] += len(joined)
                 if not (
                     len(es) > 1
@@ -1288,9 +1321,10 @@ class Store:
             if e is not None and e != t and keeper.get(e) != lab:
                 moved[(e, t)].append(rec[i])
         for (e, t), rs in sorted(moved.items()):
-            self._event(move_kind, e, sorted(rs), {**detail0, "into": t}, batch)
+            events.append((move_kind, e, sorted(rs), {**detail0, "into": t}, batch))
             stats[move_kind] += 1
             touched.add(e)
+        self._events(events)
         c.executemany("UPDATE records SET entity_id = ? WHERE rid = ?", updates)
         c.executemany(
             "UPDATE entities SET confidence = ? WHERE entity_id = ?",
@@ -1317,40 +1351,50 @@ class Store:
         s = self._settings
         assert s is not None
         c = self._conn
-        live: list[str] = []
-        for eid in sorted(entity_ids):
-            size = c.execute("SELECT COUNT(*) FROM records WHERE entity_id = ?", (eid,)).fetchone()[
-                0
-            ]
-            status = c.execute("SELECT status FROM entities WHERE entity_id = ?", (eid,)).fetchone()
-            if status is None or status[0] == "merged":
-                continue
-            if size == 0:
+        ids_sorted = sorted(entity_ids)
+        size: dict[str, int] = {}
+        status: dict[str, str] = {}
+        for chunk in _chunks(ids_sorted, 900):
+            marks = ",".join("?" * len(chunk))
+            size.update(
                 c.execute(
-                    "UPDATE entities SET status = 'empty', size = 0, updated_at = ? "
-                    "WHERE entity_id = ?",
-                    (now, eid),
-                )
-                c.execute("DELETE FROM golden WHERE entity_id = ?", (eid,))
-            else:
+                    f"SELECT entity_id, COUNT(*) FROM records WHERE entity_id IN ({marks}) "
+                    "GROUP BY entity_id",
+                    chunk,
+                ).fetchall()
+            )
+            status.update(
                 c.execute(
-                    "UPDATE entities SET status = 'active', size = ?, updated_at = ? "
-                    "WHERE entity_id = ?",
-                    (size, now, eid),
-                )
-                live.append(eid)
+                    f"SELECT entity_id, status FROM entities WHERE entity_id IN ({marks})", chunk
+                ).fetchall()
+            )
+        live = [e for e in ids_sorted if status.get(e) not in (None, "merged") and size.get(e)]
+        empty = [e for e in ids_sorted if status.get(e) not in (None, "merged") and not size.get(e)]
+        c.executemany(
+            "UPDATE entities SET status = 'empty', size = 0, updated_at = ? WHERE entity_id = ?",
+            ((now, e) for e in empty),
+        )
+        c.executemany("DELETE FROM golden WHERE entity_id = ?", ((e,) for e in empty))
+        c.executemany(
+            "UPDATE entities SET status = 'active', size = ?, updated_at = ? WHERE entity_id = ?",
+            ((size[e], now, e) for e in live),
+        )
         if not live:
             return
         ids: list[str] = []
         raws: list[dict[str, Any]] = []
         labels: list[int] = []
-        for k, eid in enumerate(live):
-            for rid, raw in c.execute(
-                "SELECT record_id, raw FROM records WHERE entity_id = ?", (eid,)
-            ):
+        label = {e: k for k, e in enumerate(live)}
+        for chunk in _chunks(live, 900):
+            q = (
+                "SELECT entity_id, record_id, raw FROM records WHERE entity_id IN ("
+                + ",".join("?" * len(chunk))
+                + ") ORDER BY entity_id, rid"
+            )
+            for eid, rid, raw in c.execute(q, chunk):
                 ids.append(rid)
                 raws.append(json.loads(raw))
-                labels.append(k)
+                labels.append(label[eid])
         cols = {
             col: np.array([r.get(col) for r in raws] + [None], dtype=object)[:-1]
             for col in s.columns
