@@ -274,7 +274,10 @@ class PairBatch:
         self._left: IntArray | None = left
         self._right: IntArray | None = right
         self._n = len(left)
-        self._root: PairBatch = self
+        # A root batch is its own root; storing ``self`` would make a reference cycle that keeps
+        # every chunk's arrays alive until the cyclic collector happens to run (hundreds of MB
+        # at millions of pairs), so ``None`` stands for "this batch".
+        self._parent_root: PairBatch | None = None
         self._pos: IntArray | None = None  # positions in the root batch; None = all of them
         self._codes: dict[str, tuple[CodeArray, CodeArray]] = {}
         self._metrics: dict[tuple[str, str, int | None], _MetricEntry] = {}
@@ -283,6 +286,10 @@ class PairBatch:
     @property
     def n(self) -> int:
         return self._n
+
+    @property
+    def _root(self) -> PairBatch:
+        return self if self._parent_root is None else self._parent_root
 
     @property
     def left(self) -> IntArray:
@@ -304,7 +311,7 @@ class PairBatch:
         sub.workers = self.workers
         sub._left = sub._right = None  # gathered only if a level needs record positions
         sub._n = len(index)
-        sub._root = root
+        sub._parent_root = root
         sub._pos = index if self._pos is None else self._pos[index]
         sub._codes = {}
         sub._metrics = root._metrics

@@ -39,9 +39,10 @@ __all__ = ["DEFAULT_CHUNK_SIZE", "Comparison", "compute_gamma"]
 
 GammaArray = npt.NDArray[np.int8]
 
-#: Pairs per chunk in :func:`compute_gamma`: about 200 bytes of temporaries per pair, and
-#: sorting a chunk of this size stays cache friendly.
-DEFAULT_CHUNK_SIZE: Final = 1 << 20
+#: Pairs per chunk in :func:`compute_gamma`: temporaries are about 100-200 bytes per pair of a
+#: chunk, and measured on 4.65 M pairs (100k generated records) 2^18 pairs per chunk is as fast
+#: as 2^20 with a quarter less peak memory (349 vs 460 MiB RSS).
+DEFAULT_CHUNK_SIZE: Final = 1 << 18
 
 _MAX_LEVELS: Final = 127  # gamma is int8
 
