@@ -74,9 +74,10 @@ def default_rules(available_keys: Collection[str]) -> list[BlockingRule]:
 
     ``dob`` alone comes last: it only adds pairs the others missed, and with ~30 000 distinct
     dates its blocks stay small (about 30 records per date per million records); placeholder
-    dates are junk and oversized blocks are skipped by the size guard. Rules whose blocks grow
-    with the data (``surname & initial(G)``) are kept selective enough that the size guard only
-    trims the most common names.
+    dates are junk. Blocks of rules that grow with the data (``surname & initial(G)``,
+    ``street & initial(G)`` on a million records) are split by the size guard, and under the
+    :class:`~crmresolve.pipeline.Resolver`'s pair budget by sorted neighbourhoods inside the
+    block, so no rule's pairs grow with the square of the data.
 
     Measured (``python -m crmresolve.block._bench --febrl``): Febrl 3 (5 000 records, names,
     address, dob, identifier) pairs completeness 0.998 at 2.1 pairs per record; Febrl 4 (link)
