@@ -607,3 +607,24 @@ def test_batched_events_keep_ids_and_refs(store: Store) -> None:
     # a single event afterwards continues the sequence
     a, b = _pair_in(store, same=False)
     assert store.cannot_link(a, b, "x") > new[-1].event_id
+
+
+def test_weak_merges_need_a_strong_bridge(store: Store) -> None:
+    """Two stored entities in one new cluster stay apart unless links >= merge_evidence (or
+    must-links) connect them; one pass, whatever the number of merging clusters."""
+    import numpy as np
+
+    s = store._settings
+    assert s is not None and s.merge_evidence == 0.9
+    rec = [f"r{i}" for i in range(9)]
+    # cluster 0: E1 = {0, 1}, E2 = {2}, bridged by new record 3 (strong to E1, weak to E2)
+    # cluster 1: E3 = {4}, E4 = {5}, bridged by new record 6 with strong links to both
+    # cluster 2: E5 = {7}, E6 = {8}, joined by a must-link only
+    labels = [0, 0, 0, 0, 1, 1, 1, 2, 2]
+    prev = ["E1", "E1", "E2", None, "E3", "E4", None, "E5", "E6"]
+    left = np.array([0, 1, 3, 4, 5, 7], dtype=np.int64)
+    right = np.array([1, 3, 2, 6, 6, 8], dtype=np.int64)
+    prob = np.array([0.99, 0.95, 0.6, 0.97, 0.93, 0.55])
+    out = store._weak_merges(labels, prev, left, right, prob, [("r7", "r8")], rec)
+    pairs = {frozenset(p) for p in out}
+    assert pairs == {frozenset(("r0", "r2")), frozenset(("r1", "r2"))}

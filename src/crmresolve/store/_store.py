@@ -1177,36 +1177,37 @@ class Store:
         multi = {lab for lab, es in olds.items() if len(es) > 1}
         if not multi:
             return []
-        pos = {r: i for i, r in enumerate(rec)}
+        # Strong links (>= merge_evidence, must-links) over records, each old entity collapsed
+        # to one node: a merge is strong when its entities connect through them (Kruskal,
+        # strongest first, stopping at merge_evidence, connects the same). One pass over the
+        # edges and the members, whatever the number of merging clusters.
         node = [f"e:{e}" if e is not None else f"r:{i}" for i, e in enumerate(prev)]
-        edges = [
-            (float(p), int(a), int(b))
-            for a, b, p in zip(left, right, prob, strict=True)
-            if labels[a] in multi and labels[a] == labels[b]
-        ]
-        edges += [(1.0, pos[a], pos[b]) for a, b in must if labels[pos[a]] in multi]
-        edges.sort(reverse=True)
+        lab_arr = np.asarray(labels, dtype=np.int64)
+        la, lb = lab_arr[left], lab_arr[right]
+        keep = (la == lb) & (prob >= s.merge_evidence)
+        keep &= np.isin(la, np.fromiter(multi, dtype=np.int64, count=len(multi)))
         dsu = _DSU()
+        for a, b in zip(left[keep].tolist(), right[keep].tolist(), strict=True):
+            dsu.union(node[a], node[b])
+        pos = {r: i for i, r in enumerate(rec)}
+        for x, y in must:
+            if labels[pos[x]] in multi:
+                dsu.union(node[pos[x]], node[pos[y]])
+        members: dict[int, list[int]] = defaultdict(list)
+        for i, (lab, e) in enumerate(zip(labels, prev, strict=True)):
+            if e is not None and lab in multi:
+                members[lab].append(i)
         out: list[tuple[str, str]] = []
-        for lab in multi:
-            es = sorted(olds[lab])
-            # Kruskal, strongest first, over collapsed entities; a merge is strong when the
-            # entities connect before edges fall below merge_evidence
-            for p, a, b in edges:
-                if p < s.merge_evidence:
-                    break
-                if labels[a] == lab:
-                    dsu.union(node[a], node[b])
-            roots = {dsu.find(f"e:{e}") for e in es}
-            if len(roots) > 1:
-                groups: dict[Any, list[int]] = defaultdict(list)
-                for i, (lb, e) in enumerate(zip(labels, prev, strict=True)):
-                    if lb == lab and e is not None:
-                        groups[dsu.find(f"e:{e}")].append(i)
-                gl = list(groups.values())
-                for x in range(len(gl)):
-                    for y in range(x + 1, len(gl)):
-                        out.extend((rec[i], rec[j]) for i in gl[x] for j in gl[y])
+        for lab in sorted(multi):
+            if len({dsu.find(f"e:{e}") for e in olds[lab]}) < 2:
+                continue
+            groups: dict[Any, list[int]] = defaultdict(list)
+            for i in members[lab]:
+                groups[dsu.find(node[i])].append(i)
+            gl = list(groups.values())
+            for x in range(len(gl)):
+                for y in range(x + 1, len(gl)):
+                    out.extend((rec[i], rec[j]) for i in gl[x] for j in gl[y])
         return out
 
     def _apply_clusters(
