@@ -199,6 +199,85 @@ def test_chain_through_shared_record_keeps_strongest_side() -> None:
     assert together(c, "a", "b") and not together(c, "b", "c")
 
 
+def tied_path() -> tuple[list[str], dict[str, np.ndarray]]:
+    # d - c - b - a, three equally probable edges; a and d conflict on the birth date. The
+    # record ids make the greedy order take c~d, then b~c, which used to strand a.
+    ids = ["r4", "r3", "r1", "r2"]  # positions: a, b, c, d
+    feats = {"given_name": obj(["ann"] * 4), "dob": obj(["1970-05-05", None, None, "1990-09-09"])}
+    return ids, feats
+
+
+def test_equally_strong_edge_taken_first_does_not_strand_a_record() -> None:
+    ids, feats = tied_path()
+    c = cluster_pairs(4, ids, [0, 1, 2], [1, 2, 3], [0.9, 0.9, 0.9], features=feats)
+    # b has as much evidence for a as for c; moving it leaves nobody without a match.
+    assert c.member_lists() == [["r1", "r2"], ["r3", "r4"]]
+    assert [s.to_dict() for s in c.splits] == [
+        {
+            "component_id": cluster_id_for("r1"),
+            "reason": "conflicting_dob",
+            "cluster_ids": sorted([cluster_id_for("r1"), cluster_id_for("r3")]),
+            "n_records": 4,
+            "n_edges_cut": 1,
+            "max_probability": 0.9,
+            "record_ids": ["r1", "r3"],
+        }
+    ]
+    # A stronger edge to c keeps b there: moves need at least as much evidence.
+    c = cluster_pairs(4, ids, [0, 1, 2], [1, 2, 3], [0.9, 0.95, 0.9], features=feats)
+    assert c.member_lists() == [["r1", "r2", "r3"], ["r4"]]
+
+
+def test_record_moves_to_the_cluster_its_edges_support_most() -> None:
+    # x matches a at 0.95 and both b1 and b2 at 0.9; a conflicts with b1 and b2. Greedy
+    # merging puts x with a (strongest edge first); two matches outweigh one (log-odds).
+    feats = {"given_name": obj(["ann"] * 4), "dob": obj([None, "1970-05-05", *["1990-09-09"] * 2])}
+    args = (4, ["x", "a", "b1", "b2"], [0, 0, 0, 2], [1, 2, 3, 3], [0.95, 0.9, 0.9, 0.9])
+    c = cluster_pairs(*args, features=feats)
+    assert c.member_lists() == [["a"], ["b1", "b2", "x"]]
+    assert [(s.reason, s.n_edges_cut, s.record_ids) for s in c.splits] == [
+        ("conflicting_dob", 1, ("a", "x"))
+    ]
+    # A reviewer's must-link pins the record.
+    pinned = cluster_pairs(*args, features=feats, must_link=[("x", "a")])
+    assert pinned.member_lists() == [["a", "x"], ["b1", "b2"]]
+    # A move the merge rules would refuse does not happen (x conflicts with b1 and b2).
+    feats["dob"] = obj(["1970-05-05", "1970-05-05", *["1990-09-09"] * 2])
+    assert cluster_pairs(*args, features=feats).member_lists() == [["a", "x"], ["b1", "b2"]]
+
+
+def test_local_moves_do_not_depend_on_row_order() -> None:
+    ids_a, feats_a = tied_path()
+    ids = [*ids_a, "x", "a", "b1", "b2"]
+    feats = {
+        "given_name": obj(["ann"] * 8),
+        "dob": obj([*feats_a["dob"].tolist(), None, "1970-05-05", *["1990-09-09"] * 2]),
+    }
+    left = np.array([0, 1, 2, 4, 4, 4, 6])
+    right = np.array([1, 2, 3, 5, 6, 7, 7])
+    prob = np.array([0.9, 0.9, 0.9, 0.95, 0.9, 0.9, 0.9])
+    base = cluster_pairs(8, ids, left, right, prob, features=feats)
+    assert base.member_lists() == [["a"], ["b1", "b2", "x"], ["r1", "r2"], ["r3", "r4"]]
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        perm = rng.permutation(8)
+        inv = np.argsort(perm)
+        order = rng.permutation(left.size)
+        lft, rgt = inv[left[order]], inv[right[order]]
+        if rng.integers(2):
+            lft, rgt = rgt, lft
+        other = cluster_pairs(
+            8,
+            [ids[i] for i in perm],
+            lft,
+            rgt,
+            prob[order],
+            features={k: v[perm] for k, v in feats.items()},
+        )
+        assert clusters_by_id(other) == clusters_by_id(base)
+        assert [s.to_dict() for s in other.splits] == [s.to_dict() for s in base.splits]
+
+
 def test_strong_direct_edge_lifts_dob_conflict_unless_first_names_differ() -> None:
     dob = obj(["1980-01-15", "1981-07-02"])
     feats = {"dob": dob}

@@ -17,6 +17,11 @@ How it works
    refused when the two clusters hold a *conflicting* record pair or would grow beyond
    ``max_cluster_size``. Must-link merges are never refused (they override conflicts and the
    size limit); a must-link that contradicts a cannot-link raises ``ValueError``.
+   When a conflict refused an edge, the component's edges are then weighed together (local
+   moves of correlation clustering, conflicts as hard constraints): a record moves to the
+   cluster that the log-odds of its edges support more than its own, or equally and with fewer
+   records left without any match (an equally strong edge that the greedy order took first no
+   longer strands a record), if the merge rules allow it and its old cluster stays connected.
 4. Clusters with two dense groups (each ``>= bridge_min_side`` records and containing a cycle)
    joined by a single edge below ``weak_bridge`` have that bridge cut (networkx ``bridges``).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -449,7 +450,9 @@ class Clusterer:
 
         This is Kruskal's algorithm with constraints: a merge is refused when the two clusters
         hold a conflicting record pair or would exceed ``max_cluster_size``. Conflicts only grow
-        as clusters grow, so a refused pair of clusters stays refused.
+        as clusters grow, so a refused pair of clusters stays refused. Components with an edge
+        refused for a conflict then get local moves that weigh all their edges
+        (:func:`_relocate`).
         """
         recs = np.flatnonzero(flagged[comp])
         recs = recs[np.argsort(comp[recs], kind="stable")]
@@ -484,6 +487,9 @@ class Clusterer:
         must_l = me.tolist()
         strong_l = strong.tolist()
         eidx_l = eidx.tolist()
+        # Log-odds of the edges in `eidx` order (clipped so that p = 1 stays finite).
+        p_clip = np.clip(pe[eidx], 1e-12, 1.0 - 1e-12)
+        evidence_l = (np.log(p_clip) - np.log1p(-p_clip)).tolist()
         # Attribute codes as Python lists in `recs` order: a component is a slice of them.
         dob_all = attrs.dob[recs].tolist()
         name_all = attrs.name[recs].tolist()
@@ -547,6 +553,7 @@ class Clusterer:
                 refused,
                 self.majority,
                 None if src_all is None else src_all[s:e],
+                evidence_l[es:ee],
             )
             relabel: dict[int, int] = {}
             for i in range(k):
@@ -653,6 +660,7 @@ def _greedy_merge(
     refused: list[tuple[int, int, int]],
     majority: bool = False,
     sources: list[int] | None = None,
+    evidence: list[float] | None = None,
 ) -> list[int]:
     """Merge a component's records along its edges (priority order); return each record's root.
 
@@ -660,6 +668,11 @@ def _greedy_merge(
     With ``majority``, a merge refused for conflicting values (first name, birth date,
     identifier) goes ahead when the two clusters are joined by more direct matches (edges)
     than they hold conflicting record pairs.
+
+    With ``evidence`` (the log-odds of each of ``edges``, same order), merges refused for a
+    conflict are then reconsidered with all edges of the component (see :func:`_relocate`):
+    records move to the cluster their edges support most, and a final greedy pass over the
+    moved partition reports the edges that stay cut.
     """
     support: set[tuple[int, int]] = set()
     if majority:
@@ -668,7 +681,6 @@ def _greedy_merge(
             support.add((a, b) if a < b else (b, a))
     parent = list(range(k))
     mem: list[list[int]] = [[i] for i in range(k)]
-    cache: dict[tuple[int, int, int, int], int] = {}
 
     def find(x: int) -> int:
         root = x
@@ -678,37 +690,198 @@ def _greedy_merge(
             parent[x], x = root, parent[x]
         return root
 
-    for x in edges:
-        ra, rb = find(l_loc[x]), find(h_loc[x])
-        if ra == rb:
-            continue
-        if not must_l[x]:
-            # Keyed by root *and* size: a cluster that grew may have gained a stronger
-            # reason, and the reported reason must not depend on row order.
-            la, lb = len(mem[ra]), len(mem[rb])
-            key = (ra, la, rb, lb) if ra < rb else (rb, lb, ra, la)
-            code = cache.get(key)
-            if code is None:
-                code = cc.between(mem[ra], mem[rb])
-                if code == 0 and la + lb > max_size:
-                    code = MAX_SIZE
-                if code:
-                    cache[key] = code
-            if code and code < CANNOT_LINK and majority:
-                # Value conflicts outvoted by direct matches: the conflicting values are
-                # typos of one entity's records, not two entities chained by a third record.
-                code = _outvoted(code, mem[ra], mem[rb], cc, support, sources)
-                if code == 0 and la + lb > max_size:
-                    code = MAX_SIZE
-            if code:
-                refused.append((component, x, code))
+    def allowed(a_members: list[int], b_members: list[int]) -> int:
+        """0 when the two clusters may merge, else the reason code."""
+        code = cc.between(a_members, b_members)
+        la, lb = len(a_members), len(b_members)
+        if code == 0 and la + lb > max_size:
+            code = MAX_SIZE
+        if code and code < CANNOT_LINK and majority:
+            # Value conflicts outvoted by direct matches: the conflicting values are
+            # typos of one entity's records, not two entities chained by a third record.
+            code = _outvoted(code, a_members, b_members, cc, support, sources)
+            if code == 0 and la + lb > max_size:
+                code = MAX_SIZE
+        return code
+
+    def merge_pass() -> tuple[list[tuple[int, int]], list[int]]:
+        """Greedy merge from the current partition: the cut edges with their reason codes,
+        and the records whose cluster-mates (not themselves) kept a refused edge apart."""
+        cut: list[tuple[int, int]] = []
+        seeds: list[int] = []
+        cache: dict[tuple[int, int, int, int], int] = {}
+        for x in edges:
+            a, b = l_loc[x], h_loc[x]
+            ra, rb = find(a), find(b)
+            if ra == rb:
                 continue
-        if len(mem[ra]) < len(mem[rb]):
-            ra, rb = rb, ra
-        parent[rb] = ra
-        mem[ra].extend(mem[rb])
-        mem[rb] = []
+            if not must_l[x]:
+                # Keyed by root *and* size: a cluster that grew may have gained a stronger
+                # reason, and the reported reason must not depend on row order.
+                la, lb = len(mem[ra]), len(mem[rb])
+                key = (ra, la, rb, lb) if ra < rb else (rb, lb, ra, la)
+                code = cache.get(key)
+                if code is None:
+                    code = cache[key] = allowed(mem[ra], mem[rb])
+                if code:
+                    cut.append((x, code))
+                    # Records whose cluster-mates kept them apart may move later; not a record
+                    # refused on its own, nor one that conflicts with the other end itself.
+                    if code < MAX_SIZE and (la > 1 or lb > 1) and not cc.pair(a, b):
+                        if la > 1:
+                            seeds.append(a)
+                        if lb > 1:
+                            seeds.append(b)
+                    continue
+            if len(mem[ra]) < len(mem[rb]):
+                ra, rb = rb, ra
+            parent[rb] = ra
+            mem[ra].extend(mem[rb])
+            mem[rb] = []
+        return cut, seeds
+
+    cut, seeds = merge_pass()
+    if evidence is not None and seeds and _may_move(find, edges, seeds, l_loc, h_loc, evidence):
+        labels = [find(i) for i in range(k)]
+        if _relocate(labels, edges, seeds, l_loc, h_loc, must_l, evidence, allowed):
+            groups: dict[int, list[int]] = {}
+            for i, lab in enumerate(labels):
+                groups.setdefault(lab, []).append(i)
+            for members in groups.values():
+                for i in members:
+                    parent[i] = members[0]
+                    mem[i] = []
+                mem[members[0]] = members
+            cut, _ = merge_pass()
+    refused.extend((component, x, code) for x, code in cut)
     return [find(i) for i in range(k)]
+
+
+def _relocate(
+    labels: list[int],
+    edges: list[int],
+    seeds: list[int],
+    l_loc: list[int],
+    h_loc: list[int],
+    must_l: list[bool],
+    evidence: list[float],
+    allowed: Callable[[list[int], list[int]], int],
+) -> bool:
+    """Local moves after the greedy merge (correlation clustering restricted to the match
+    edges, conflicts as hard constraints); ``labels`` is updated in place. Returns whether
+    anything moved.
+
+    Starting from ``seeds`` (the records at edges refused for a conflict), a record moves to
+    a neighbouring cluster when the log-odds of its edges into that cluster exceed those into
+    its own cluster, or equal them and the move leaves fewer records without any match (an
+    equally strong edge taken first by the greedy order no longer strands a record). The move
+    must be one the greedy merge would allow, and the cluster left behind must stay
+    connected; the neighbours of a moved record are visited again. Every move raises (total
+    log-odds inside clusters, records in clusters of two or more), so the loop ends; the
+    visiting order follows the edge priority order, so the result does not depend on the
+    input row order.
+    """
+    adj: dict[int, list[tuple[int, float, int]]] = {}
+    pinned: set[int] = set()
+    for x, w in zip(edges, evidence, strict=True):
+        a, b = l_loc[x], h_loc[x]
+        if must_l[x]:
+            pinned.update((a, b))
+        adj.setdefault(a, []).append((b, w, x))
+        adj.setdefault(b, []).append((a, w, x))
+    members: dict[int, list[int]] = {}
+    for i, lab in enumerate(labels):
+        members.setdefault(lab, []).append(i)
+    queue = deque(r for r in dict.fromkeys(seeds) if r not in pinned)
+    queued = set(queue)
+    moved = False
+    while queue:
+        r = queue.popleft()
+        queued.discard(r)
+        own = labels[r]
+        n_own = len(members[own])
+        if n_own == 1:
+            continue  # joining a cluster alone is a plain merge: the greedy pass decided it
+        to_own = 0.0
+        towards: dict[int, tuple[float, int]] = {}
+        for y, w, x in adj[r]:
+            lab = labels[y]
+            if lab == own:
+                to_own += w
+            elif lab in towards:
+                total, first = towards[lab]
+                towards[lab] = (total + w, first)
+            else:
+                towards[lab] = (w, x)  # adjacency follows edge order: x is the strongest
+        options = []
+        for lab, (total, first) in towards.items():
+            gain = total - to_own
+            matched = (len(members[lab]) == 1) - (n_own == 2)
+            if gain > 0 or (gain == 0 and matched > 0):
+                options.append((-gain, -matched, first, lab))
+        if not options:
+            continue
+        options.sort()
+        dest = next((o[3] for o in options if not allowed([r], members[o[3]])), None)
+        if dest is None:
+            continue
+        rest = [i for i in members[own] if i != r]
+        if not _connected(rest, adj):
+            continue
+        members[own] = rest
+        members[dest].append(r)
+        labels[r] = dest
+        moved = True
+        for y, _, _ in adj[r]:
+            if y not in queued and y not in pinned:
+                queued.add(y)
+                queue.append(y)
+        if r not in queued:
+            queued.add(r)
+            queue.append(r)
+    return moved
+
+
+def _may_move(
+    find: Callable[[int], int],
+    edges: list[int],
+    seeds: list[int],
+    l_loc: list[int],
+    h_loc: list[int],
+    evidence: list[float],
+) -> bool:
+    """Cheap pre-check of :func:`_relocate` (``find`` gives a record's cluster): has any seed
+    at least as much evidence towards another cluster as towards its own?"""
+    cand = set(seeds)
+    sums: dict[tuple[int, int], float] = {}
+    for x, w in zip(edges, evidence, strict=True):
+        a, b = l_loc[x], h_loc[x]
+        if a in cand:
+            key = (a, find(b))
+            sums[key] = sums.get(key, 0.0) + w
+        if b in cand:
+            key = (b, find(a))
+            sums[key] = sums.get(key, 0.0) + w
+    own = {r: find(r) for r in cand}
+    return any(
+        lab != own[r] and total >= sums.get((r, own[r]), 0.0) for (r, lab), total in sums.items()
+    )
+
+
+def _connected(nodes: list[int], adj: Mapping[int, list[tuple[int, float, int]]]) -> bool:
+    """Whether ``nodes`` are connected by the edges among them."""
+    if len(nodes) <= 1:
+        return True
+    inside = set(nodes)
+    stack = [nodes[0]]
+    seen = {nodes[0]}
+    while stack:
+        v = stack.pop()
+        for y, _, _ in adj.get(v, ()):
+            if y in inside and y not in seen:
+                seen.add(y)
+                stack.append(y)
+    return len(seen) == len(nodes)
 
 
 def _outvoted(
