@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import itertools
 import json
 import os
 import platform
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from crmresolve import evaluate as ev
 from crmresolve.io import read_csv
-from crmresolve.store import Store
+from crmresolve.store import Store, StoreError
 from crmresolve.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,34 +192,46 @@ def run_probe(
     """Measure an existing store (as ``scale`` does at a checkpoint), ``repeat`` times: add
     1 000 new records (rows of ``new_input`` from ``offset``, ids prefixed with ``prefix`` so
     they are new) in one transaction, then ``find`` 200 random stored records of
-    ``stored_input`` (a fresh random sample each time) after one warm-up call."""
-    stored = read_csv(stored_input, id_column="record_id")
-    with open(new_input, newline="", encoding="utf-8") as fh:
-        new_rows = list(itertools.islice(csv.DictReader(fh), offset, offset + 1000 * repeat))
+    ``stored_input`` (a fresh sample each time; rows streamed, so memory stays small) after
+    one warm-up call."""
+
+    def rows(path: str, wanted: set[int] | range) -> list[dict[str, Any]]:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return [
+                {c: (v if v.strip() else None) for c, v in r.items()}
+                for i, r in enumerate(csv.DictReader(fh))
+                if i in wanted
+            ]
+
+    new_rows = rows(new_input, range(offset, offset + 1000 * repeat))
     results = []
     with Store.open(db) as st:
         n = len(st)
-        ids = set(st.assignments())
-        in_store = np.flatnonzero([r in ids for r in stored.ids.tolist()])
-        del ids
-        st.find(stored.take(in_store[:1]).to_records()[0])  # warm-up
+        rng = np.random.default_rng(100)
+        samples = [rng.choice(n, 200, replace=False) for _ in range(repeat)]
+        picked = rows(stored_input, {int(i) for s in samples for i in s})
+        by_id = {r["record_id"]: r for r in picked}
+        pool = []
+        for rid in sorted(by_id):
+            try:
+                st.entity_of(rid)
+            except StoreError:
+                continue  # not stored: not a probe
+            pool.append(by_id[rid])
+        st.find({k: v for k, v in pool[0].items() if k != "record_id"})  # warm-up
         for k in range(repeat):
-            recs = [
-                {c: (v if v != "" else None) for c, v in r.items()}
-                for r in new_rows[1000 * k : 1000 * (k + 1)]
-            ]
+            recs = [dict(r) for r in new_rows[1000 * k : 1000 * (k + 1)]]
             for r in recs:
                 r["record_id"] = f"{prefix}{r['record_id']}"
             t0, c0 = time.perf_counter(), time.process_time()
             st.add(recs, id_column="record_id")
             add_wall, add_cpu = time.perf_counter() - t0, time.process_time() - c0
-            rng = np.random.default_rng(100 + k)
-            probes = stored.take(rng.choice(in_store, 200, replace=False)).to_records()
+            probes = [pool[int(i)] for i in rng.choice(len(pool), 200, replace=False)]
             lat, cpu = [], []
             for r in probes:
-                r.pop("record_id", None)
+                values = {c: v for c, v in r.items() if c != "record_id"}
                 t0, c0 = time.perf_counter(), time.process_time()
-                st.find(r)
+                st.find(values)
                 lat.append(time.perf_counter() - t0)
                 cpu.append(time.process_time() - c0)
             res = {

@@ -1190,9 +1190,9 @@ class Store:
         for a, b in zip(left[keep].tolist(), right[keep].tolist(), strict=True):
             dsu.union(node[a], node[b])
         pos = {r: i for i, r in enumerate(rec)}
-        for x, y in must:
-            if labels[pos[x]] in multi:
-                dsu.union(node[pos[x]], node[pos[y]])
+        for ra, rb in must:
+            if labels[pos[ra]] in multi:
+                dsu.union(node[pos[ra]], node[pos[rb]])
         members: dict[int, list[int]] = defaultdict(list)
         for i, (lab, e) in enumerate(zip(labels, prev, strict=True)):
             if e is not None and lab in multi:
