@@ -9,9 +9,12 @@ What it holds (one SQLite file, WAL mode so readers work while a writer adds):
 
 * ``records`` — raw values (JSON) and normalized features per record, with its entity;
 * ``block_keys`` — one 64-bit key per record and blocking rule (``(key, rid)`` primary key):
-  later adds and :meth:`Store.find` fetch candidates with indexed lookups, never a scan;
+  later adds and :meth:`Store.find` fetch candidates with indexed lookups, never a scan, most
+  selective keys first and fewer than ``candidate_budget + key_cap`` per record (so their
+  cost does not grow with the store);
 * ``edges`` — scored pairs above ``edge_floor`` (re-clustering and the review queue);
-* ``entities`` (stable ids, ``merged_into`` after a merge), ``golden`` (record + lineage);
+* ``entities`` (stable ids, ``merged_into`` after a merge, ``confidence`` as ``dedupe``'s
+  ``cluster_confidence``), ``golden`` (record + lineage);
 * ``models`` (the Fellegi–Sunter JSON) and ``meta`` (settings, ``schema_version``);
 * ``decisions`` (must/cannot-link with reason, who, when) and ``events`` (append-only log:
   created, joined, merged, split, unmerged, updated, decision, undone) with ``event_refs``.
