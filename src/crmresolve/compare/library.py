@@ -12,7 +12,7 @@ Design notes shared by all of them:
 >>> [c.name for c in default_comparisons(["given_name", "surname", "email", "dob"])]
 ['given_name', 'surname', 'email', 'dob']
 >>> dob_comparison().level_labels
-['else', 'within 365 days', 'levenshtein <= 1', 'day and month transposed', 'exact match']
+['else', 'within 365 days', 'damerau-levenshtein <= 1', 'day and month transposed', 'exact match']
 """
 
 from __future__ import annotations
@@ -179,7 +179,8 @@ def phone_comparison(column: str = "phone") -> Comparison:
 
 
 def dob_comparison(column: str = "dob") -> Comparison:
-    """Exact → day/month transposed → one character typo → within 365 days → else.
+    """Exact → day/month transposed → one typo (incl. two swapped digits: 1967/1976) → within
+    365 days → else.
 
     Two different valid dates beyond that land in ``else``: strong evidence against.
     """
@@ -188,7 +189,7 @@ def dob_comparison(column: str = "dob") -> Comparison:
         [
             ExactMatch(column),
             DayMonthTransposed(column),
-            LevenshteinAtMost(column, 1),
+            DamerauLevenshteinAtMost(column, 1),
             DateWithin(column, 365),
             Else(),
         ],
