@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -20,8 +22,10 @@ from crmresolve.cluster._conflicts import (
     ComponentConflicts,
     RecordAttributes,
     _Memo,
+    pair_codes,
     valid_dob,
 )
+from crmresolve.cluster._core import _has_weak_bridge
 from crmresolve.cluster._graph import boruvka
 
 
@@ -611,6 +615,37 @@ def test_numpy_and_python_conflict_paths_agree(
     for r, i in enumerate(a.tolist()):
         for s, j in enumerate(b.tolist()):
             assert matrix[r, s] == cc.pair(i, j)
+    # The vectorised all-pairs rule (no overrides, no cannot-links) agrees with pair().
+    plain = ComponentConflicts(
+        _Memo(attrs),
+        attrs.dob.tolist(),
+        attrs.name.tolist(),
+        attrs.identifier.tolist(),
+        attrs.email.tolist(),
+        set(),
+        set(),
+    )
+    pa = np.array([i for i, _ in pairs], dtype=np.int64)
+    pb = np.array([j for _, j in pairs], dtype=np.int64)
+    codes = pair_codes(
+        _Memo(attrs), attrs.dob, attrs.name, attrs.identifier, attrs.email, pa, pb
+    ).tolist()
+    assert codes == [plain.pair(i, j) for i, j in pairs]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 12), st.data())
+def test_weak_bridge_check_matches_networkx(n: int, data: st.DataObject) -> None:
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    edges = data.draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=20, unique=True))
+    weak = data.draw(st.lists(st.booleans(), min_size=len(edges), max_size=len(edges)))
+    g = nx.Graph()
+    for x, (a, b) in enumerate(edges):
+        g.add_edge(a, b, x=x)
+    expected = any(weak[g.edges[a, b]["x"]] for a, b in nx.bridges(g))
+    lo = [a for a, _ in edges]
+    hi = [b for _, b in edges]
+    assert _has_weak_bridge(lo, hi, weak) == expected
 
 
 @settings(max_examples=100, deadline=None)
@@ -684,3 +719,58 @@ def test_identifier_typo_is_not_a_conflict() -> None:
     # a/b differ by one swapped digit: one person; c's identifier is another person's.
     assert c.labels[0] == c.labels[1] != c.labels[2]
     assert [s.reason for s in c.splits] == ["conflicting_identifier"]
+
+
+def test_large_chained_component_is_bounded() -> None:
+    # 6000 records in one component: households of people with different first names chained
+    # by moderately probable edges (plus a few strong ones). All record pairs would be 18 M;
+    # the conflict handling and the direct re-scoring must stay near linear.
+    n = 6000
+    names = ["ann", "bob", "carl", "dora", "emil", "fay", "gus", "hana"]
+    rng = np.random.default_rng(0)
+    feats = {
+        "given_name": obj([names[i % len(names)] for i in range(n)]),
+        "dob": obj([f"19{50 + i % 40}-0{1 + i % 9}-1{i % 10}" for i in range(n)]),
+    }
+    chain = np.arange(n - 1, dtype=np.int64)
+    skip = np.arange(0, n - 3, 3, dtype=np.int64)
+    left = np.r_[chain, skip]
+    right = np.r_[chain + 1, skip + 3]
+    prob = np.r_[rng.uniform(0.55, 0.8, chain.size), rng.uniform(0.6, 0.99, skip.size)]
+    ids = [f"r{i:05d}" for i in range(n)]
+    scored: list[int] = []
+
+    def scorer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        scored.append(a.size)
+        return np.where((a + b) % 7 == 0, 0.95, 0.2)
+
+    t = time.process_time()
+    c = cluster_pairs(
+        n,
+        ids,
+        left,
+        right,
+        prob,
+        features=feats,
+        max_cluster_size=20,
+        pair_scorer=scorer,
+        strong_evidence=0.9,
+    )
+    elapsed = time.process_time() - t
+    assert elapsed < 3.0
+    assert len(scored) == 1 and scored[0] <= n * 20  # pairs inside pieces of <= 20 records
+    assert c.sizes.max() <= 20
+    perm = rng.permutation(n)
+    inv = np.argsort(perm)
+    other = cluster_pairs(
+        n,
+        np.array(ids, dtype=object)[perm],
+        inv[left],
+        inv[right],
+        prob,
+        features={k: v[perm] for k, v in feats.items()},
+        max_cluster_size=20,
+        pair_scorer=lambda a, b: scorer(perm[a], perm[b]),
+        strong_evidence=0.9,
+    )
+    assert clusters_by_id(other) == clusters_by_id(c)

@@ -399,9 +399,18 @@ class ComponentConflicts:
         self.overrides = overrides
         self.cannot = cannot
         self._arrays: tuple[IntArray, IntArray, IntArray, IntArray] | None = None
+        self._codes: dict[int, int] = {}
 
     def pair(self, i: int, j: int) -> int:
-        """Conflict code of local records ``i`` and ``j`` (plain Python)."""
+        """Conflict code of local records ``i`` and ``j`` (plain Python, memoised: the merge
+        checks and the majority vote revisit the same pairs)."""
+        slot = i * self.k + j if i < j else j * self.k + i
+        code = self._codes.get(slot)
+        if code is None:
+            code = self._codes[slot] = self._pair(i, j)
+        return code
+
+    def _pair(self, i: int, j: int) -> int:
         key = (i, j) if i < j else (j, i)
         if self.cannot and key in self.cannot:
             return CANNOT_LINK
@@ -492,3 +501,74 @@ class ComponentConflicts:
             np.asarray(a_members, dtype=np.int64), np.asarray(b_members, dtype=np.int64)
         )
         return int(codes.max()) if codes.size else 0
+
+
+def _bad_values(
+    a: IntArray,
+    b: IntArray,
+    verdicts: Callable[[list[int], list[int]], list[bool]],
+    skip: npt.NDArray[np.bool_] | None = None,
+) -> npt.NDArray[np.bool_]:
+    """Pairs whose two codes are both known, differ and are not compatible; ``verdicts``
+    decides each distinct value pair once (compatible or not). Pairs in ``skip`` are never
+    bad."""
+    test = (a >= 0) & (b >= 0) & (a != b)
+    if skip is not None:
+        test &= ~skip
+    out = np.zeros(a.size, dtype=bool)
+    idx = np.flatnonzero(test)
+    if idx.size == 0:
+        return out
+    lo = np.minimum(a[idx], b[idx])
+    hi = np.maximum(a[idx], b[idx])
+    width = np.int64(hi.max()) + 1
+    uniq, inv = np.unique(lo * width + hi, return_inverse=True)
+    ok = np.asarray(verdicts(*(x.tolist() for x in np.divmod(uniq, width))), dtype=bool)
+    out[idx] = ~ok[inv.reshape(-1)]
+    return out
+
+
+def pair_codes(
+    memo: _Memo,
+    dob: IntArray,
+    name: IntArray,
+    ident: IntArray,
+    email: IntArray,
+    a: IntArray,
+    b: IntArray,
+) -> npt.NDArray[np.int8]:
+    """Conflict codes of the record pairs ``(a[i], b[i])`` (indices into the code arrays),
+    without overrides or cannot-links: the rule of :meth:`ComponentConflicts.pair`, vectorised
+    over many pairs (each distinct value pair is decided once, without the memo's overhead)."""
+    attrs = memo.attrs
+    dv, nv, iv = attrs.dob_values, attrs.name_values, attrs.identifier_values
+    tol = attrs.dob_typo_tolerant
+
+    def dob_ok(xs: list[int], ys: list[int]) -> list[bool]:
+        return [dob_compatible(dv[x], dv[y], tol) for x, y in zip(xs, ys, strict=True)]
+
+    def name_ok(xs: list[int], ys: list[int]) -> list[bool]:
+        return [names_compatible(nv[x], nv[y]) for x, y in zip(xs, ys, strict=True)]
+
+    def ident_ok(xs: list[int], ys: list[int]) -> list[bool]:
+        return [identifiers_compatible(iv[x], iv[y]) for x, y in zip(xs, ys, strict=True)]
+
+    ia, ib = ident[a], ident[b]
+    ea, eb = email[a], email[b]
+    shared = ((ea >= 0) & (ea == eb)) | ((ia >= 0) & (ia == ib))
+    out = np.zeros(a.size, dtype=np.int8)
+    out[_bad_values(name[a], name[b], name_ok, shared)] = FIRST_NAME
+    out[_bad_values(dob[a], dob[b], dob_ok)] = DOB
+    out[_bad_values(ia, ib, ident_ok)] = IDENTIFIER
+    return out
+
+
+def names_ok(attrs: RecordAttributes, a: IntArray, b: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether the first names of each record pair ``(a[i], b[i])`` (global record positions)
+    are compatible or unknown (vectorised :meth:`_Memo.name_ok`)."""
+    nv = attrs.name_values
+
+    def verdicts(xs: list[int], ys: list[int]) -> list[bool]:
+        return [names_compatible(nv[x], nv[y]) for x, y in zip(xs, ys, strict=True)]
+
+    return ~_bad_values(attrs.name[a], attrs.name[b], verdicts)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,8 @@ from crmresolve.cluster._conflicts import (
     ComponentConflicts,
     RecordAttributes,
     _Memo,
+    names_ok,
+    pair_codes,
 )
 from crmresolve.cluster._graph import (
     boruvka,
@@ -37,6 +39,8 @@ FloatArray = npt.NDArray[np.float64]
 ObjArray = npt.NDArray[np.object_]
 
 MAX_SIZE = 5
+# Record pairs per numpy batch when checking all pairs of small components for conflicts.
+_PAIR_CHUNK = 1 << 20
 WEAK_BRIDGE = 6
 _REASONS: dict[int, str] = {**REASONS, MAX_SIZE: "max_size", WEAK_BRIDGE: "weak_bridge"}
 
@@ -347,6 +351,7 @@ class Clusterer:
                 pair_scorer,
                 source_codes,
                 dense,
+                ranks,
             )
         if self.weak_bridge is not None and m:
             self._cut_weak_bridges(n_records, comp, lo, hi, pe, me, group, refused, next_label)
@@ -389,43 +394,84 @@ class Clusterer:
         starts: IntArray,
         ends: IntArray,
         cannot_by_comp: Mapping[int, set[tuple[int, int]]],
-        attrs_all: tuple[list[int], list[int], list[int], list[int]],
+        codes: tuple[IntArray, IntArray, IntArray, IntArray],
         pair_scorer: PairScorer,
+        comp_edges: list[list[int]],
+        l_loc: list[int],
+        h_loc: list[int],
+        must_l: list[bool],
+        dense: npt.NDArray[np.bool_] | None,
     ) -> dict[int, set[tuple[int, int]]]:
         """Per component, the conflicting member pairs (local indices) whose direct score is
         strong evidence of one entity. All components are scored in one call: the scorer's
-        per-call cost (computing comparisons) is far above its per-pair cost."""
-        dob_all, name_all, ident_all, email_all = attrs_all
-        comp_of: list[int] = []
-        loc_a: list[npt.NDArray[np.int64]] = []
-        loc_b: list[npt.NDArray[np.int64]] = []
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-            if e - s < 2:
+        per-call cost (computing comparisons) is far above its per-pair cost.
+
+        A component of at most ``max_cluster_size`` records (or a dense one, whose record
+        pairs are mostly edges anyway) has all its conflicting pairs scored. A larger sparse
+        component is a chain of several entities: it is first cut into pieces of at most
+        ``max_cluster_size`` records along its strongest edges (:func:`_pieces`) and only the
+        conflicting pairs inside a piece are scored, so the work stays linear in the component
+        size (all pairs of an 18k-record component would be 160 M pairs). ``codes`` are the
+        attribute codes (dob, name, identifier, e-mail) in ``recs`` order.
+        """
+        bound = self.max_cluster_size
+        # Pieces as runs of positions into `recs` (a component is the slice starts..ends).
+        flat_parts: list[IntArray] = []
+        sizes: list[int] = []
+        for s, e, edges in zip(starts.tolist(), ends.tolist(), comp_edges, strict=True):
+            k = e - s
+            if k < 2:
                 continue
-            cc = ComponentConflicts(
-                memo,
-                dob_all[s:e],
-                name_all[s:e],
-                ident_all[s:e],
-                email_all[s:e],
-                set(),
-                set(cannot_by_comp.get(int(rc[s]), set())),
-            )
-            local = np.arange(e - s)
-            codes = cc.cross(local, local)
-            a, b = np.nonzero(np.triu((codes > 0) & (codes != CANNOT_LINK), k=1))
-            if a.size:
-                comp_of.extend([s] * a.size)
-                loc_a.append(a.astype(np.int64))
-                loc_b.append(b.astype(np.int64))
-        if not comp_of:
+            if k <= bound or (dense is not None and dense[int(rc[s])]):
+                flat_parts.append(np.arange(s, e, dtype=np.int64))
+                sizes.append(k)
+                continue
+            for piece in _pieces(k, edges, l_loc, h_loc, must_l, bound):
+                if len(piece) > 1:
+                    flat_parts.append(np.asarray(piece, dtype=np.int64) + s)
+                    sizes.append(len(piece))
+        if not flat_parts:
             return {}
-        base = np.asarray(comp_of, dtype=np.int64)
-        la, lb = np.concatenate(loc_a), np.concatenate(loc_b)
-        prob = np.asarray(pair_scorer(recs[base + la], recs[base + lb]), dtype=np.float64)
+        flat = np.concatenate(flat_parts)
+        size_arr = np.asarray(sizes, dtype=np.int64)
+        offsets = np.r_[0, np.cumsum(size_arr)[:-1]]
+        cannot_keys = np.asarray(
+            sorted(
+                (s0 + a) * np.int64(recs.size) + (s0 + b)
+                for s0, cid in zip(starts.tolist(), rc[starts].tolist(), strict=True)
+                for a, b in cannot_by_comp.get(cid, ())
+            ),
+            dtype=np.int64,
+        )
+        found_a: list[IntArray] = []
+        found_b: list[IntArray] = []
+        for m in sorted_unique(size_arr).tolist():
+            ti, tj = np.triu_indices(m, 1)
+            offs = offsets[size_arr == m]
+            step = max(1, _PAIR_CHUNK // ti.size)
+            for c in range(0, offs.size, step):
+                o = offs[c : c + step, None]
+                a = flat[o + ti].reshape(-1)
+                b = flat[o + tj].reshape(-1)
+                a, b = np.minimum(a, b), np.maximum(a, b)
+                bad = pair_codes(memo, *codes, a, b) > 0
+                if cannot_keys.size:
+                    bad &= ~np.isin(a * np.int64(recs.size) + b, cannot_keys)
+                found_a.append(a[bad])
+                found_b.append(b[bad])
+        a = np.concatenate(found_a)
+        b = np.concatenate(found_b)
+        if a.size == 0:
+            return {}
+        prob = np.asarray(pair_scorer(recs[a], recs[b]), dtype=np.float64).reshape(-1)
+        strong = prob >= self.strong_evidence
+        a, b = a[strong], b[strong]
+        first = np.repeat(starts, ends - starts)
         out: dict[int, set[tuple[int, int]]] = {}
-        for k in np.flatnonzero(prob >= self.strong_evidence).tolist():
-            out.setdefault(int(rc[base[k]]), set()).add((int(la[k]), int(lb[k])))
+        for cid, la, lb in zip(
+            rc[a].tolist(), (a - first[a]).tolist(), (b - first[b]).tolist(), strict=True
+        ):
+            out.setdefault(cid, set()).add((la, lb))
         return out
 
     # ------------------------------------------------------------------ constrained merging
@@ -445,6 +491,7 @@ class Clusterer:
         pair_scorer: PairScorer | None = None,
         source_codes: IntArray | None = None,
         dense: npt.NDArray[np.bool_] | None = None,
+        ranks: IntArray | None = None,
     ) -> int:
         """Greedy merging, strongest edge first, refusing merges that break a rule.
 
@@ -485,6 +532,9 @@ class Clusterer:
         l_loc = local[lo].tolist()
         h_loc = local[hi].tolist()
         must_l = me.tolist()
+        # A family e-mail must not lift the birth-date conflict of two relatives: strong edges
+        # lift conflicts only between compatible first names.
+        strong[eidx] &= names_ok(attrs, lo[eidx], hi[eidx])
         strong_l = strong.tolist()
         eidx_l = eidx.tolist()
         # Log-odds of the edges in `eidx` order (clipped so that p = 1 stays finite).
@@ -496,6 +546,7 @@ class Clusterer:
         ident_all = attrs.identifier[recs].tolist()
         email_all = attrs.email[recs].tolist()
         src_all = None if source_codes is None else source_codes[recs].tolist()
+        rank_all = (recs if ranks is None else ranks[recs]).tolist()
         new_group = np.empty(recs.size, dtype=np.int64)
         scored: dict[int, set[tuple[int, int]]] = {}
         if pair_scorer is not None:
@@ -506,8 +557,13 @@ class Clusterer:
                 starts,
                 ends,
                 cannot_by_comp,
-                (dob_all, name_all, ident_all, email_all),
+                (attrs.dob[recs], attrs.name[recs], attrs.identifier[recs], attrs.email[recs]),
                 pair_scorer,
+                [eidx_l[es:ee] for es, ee in zip(e_starts.tolist(), e_ends.tolist(), strict=True)],
+                l_loc,
+                h_loc,
+                must_l,
+                dense,
             )
         for s, e, es, ee in zip(
             starts.tolist(), ends.tolist(), e_starts.tolist(), e_ends.tolist(), strict=True
@@ -526,11 +582,7 @@ class Clusterer:
                 next_label += 1
                 continue
             overrides = {
-                (min(l_loc[x], h_loc[x]), max(l_loc[x], h_loc[x]))
-                for x in edges
-                if strong_l[x]
-                # A family e-mail must not lift the birth-date conflict of two relatives.
-                and memo.name_ok(int(attrs.name[lo[x]]), int(attrs.name[hi[x]]))
+                (min(l_loc[x], h_loc[x]), max(l_loc[x], h_loc[x])) for x in edges if strong_l[x]
             } | scored.get(cid, set())
             cc = ComponentConflicts(
                 memo,
@@ -554,6 +606,7 @@ class Clusterer:
                 self.majority,
                 None if src_all is None else src_all[s:e],
                 evidence_l[es:ee],
+                rank_all[s:e],
             )
             relabel: dict[int, int] = {}
             for i in range(k):
@@ -583,7 +636,13 @@ class Clusterer:
         uniq, inv, n_edges = np.unique(group[lo[intra]], return_inverse=True, return_counts=True)
         all_groups, group_sizes = np.unique(group, return_counts=True)
         sizes = group_sizes[np.searchsorted(all_groups, uniq)]
-        cand = (sizes >= 2 * min_side) & (n_edges >= 2 * min_side + 1)
+        # A cut needs a weak edge, and two sides holding a cycle each: at least one edge more
+        # than records (cheap necessary conditions; most groups fail them).
+        weak = np.zeros(uniq.size, dtype=bool)
+        weak[inv.reshape(-1)[(pe[intra] < threshold) & ~me[intra]]] = True
+        cand = (
+            weak & (sizes >= 2 * min_side) & (n_edges >= 2 * min_side + 1) & (n_edges >= sizes + 1)
+        )
         if not cand.any():
             return
         inv = inv.reshape(-1)
@@ -591,8 +650,14 @@ class Clusterer:
         sel = sel[np.argsort(group[lo[sel]], kind="stable")]
         gs = group[lo[sel]]
         bounds = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1], True])
+        sel_l = sel.tolist()
+        lo_l = lo[sel].tolist()
+        hi_l = hi[sel].tolist()
+        weak_l = ((pe[sel] < threshold) & ~me[sel]).tolist()
         for s, e in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            edges = sel[s:e].tolist()
+            if not _has_weak_bridge(lo_l[s:e], hi_l[s:e], weak_l[s:e]):
+                continue  # nothing to cut (networkx costs far more than this check)
+            edges = sel_l[s:e]
             g = nx.Graph()
             for x in edges:
                 g.add_edge(int(lo[x]), int(hi[x]), idx=x)
@@ -661,6 +726,7 @@ def _greedy_merge(
     majority: bool = False,
     sources: list[int] | None = None,
     evidence: list[float] | None = None,
+    rank: list[int] | None = None,
 ) -> list[int]:
     """Merge a component's records along its edges (priority order); return each record's root.
 
@@ -728,6 +794,10 @@ def _greedy_merge(
                     # Records whose cluster-mates kept them apart may move later; not a record
                     # refused on its own, nor one that conflicts with the other end itself.
                     if code < MAX_SIZE and (la > 1 or lb > 1) and not cc.pair(a, b):
+                        # Smaller record id first: the visiting order must not follow
+                        # the row order.
+                        if rank is not None and rank[b] < rank[a]:
+                            a, b, la, lb = b, a, lb, la
                         if la > 1:
                             seeds.append(a)
                         if lb > 1:
@@ -755,6 +825,81 @@ def _greedy_merge(
             cut, _ = merge_pass()
     refused.extend((component, x, code) for x, code in cut)
     return [find(i) for i in range(k)]
+
+
+def _has_weak_bridge(lo_l: list[int], hi_l: list[int], weak_l: list[bool]) -> bool:
+    """Whether any weak edge is a bridge (in no cycle) of the graph of these edges
+    (iterative Tarjan low-link, plain Python: far cheaper than networkx on small groups)."""
+    if not any(weak_l):
+        return False
+    adj: dict[int, list[tuple[int, int]]] = {}
+    for x, (a, b) in enumerate(zip(lo_l, hi_l, strict=True)):
+        adj.setdefault(a, []).append((b, x))
+        adj.setdefault(b, []).append((a, x))
+    disc: dict[int, int] = {}
+    low: dict[int, int] = {}
+    for start in adj:
+        if start in disc:
+            continue
+        disc[start] = low[start] = len(disc)
+        stack: list[tuple[int, int, Iterator[tuple[int, int]]]] = [(start, -1, iter(adj[start]))]
+        while stack:
+            v, via, it = stack[-1]
+            for y, x in it:
+                if x == via:
+                    continue
+                if y in disc:
+                    if disc[y] < low[v]:
+                        low[v] = disc[y]
+                else:
+                    disc[y] = low[y] = len(disc)
+                    stack.append((y, x, iter(adj[y])))
+                    break
+            else:
+                stack.pop()
+                if stack:
+                    u = stack[-1][0]
+                    if low[v] < low[u]:
+                        low[u] = low[v]
+                    if low[v] > disc[u] and weak_l[via]:
+                        return True
+    return False
+
+
+def _pieces(
+    k: int, edges: list[int], l_loc: list[int], h_loc: list[int], must_l: list[bool], bound: int
+) -> list[list[int]]:
+    """Connected pieces of at most ``bound`` records covering a component of ``k`` records:
+    union along ``edges`` (priority order, strongest first), skipping a union that would
+    exceed ``bound`` (reviewer must-links are never skipped). The pieces follow the edge
+    order only, so they do not depend on the input row order.
+
+    >>> _pieces(4, [0, 1, 2], [0, 1, 2], [1, 2, 3], [False] * 3, 2)
+    [[0, 1], [2, 3]]
+    """
+    parent = list(range(k))
+    size = [1] * k
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for x in edges:
+        ra, rb = find(l_loc[x]), find(h_loc[x])
+        if ra == rb or (size[ra] + size[rb] > bound and not must_l[x]):
+            continue
+        if size[ra] < size[rb]:
+            ra, rb = rb, ra
+        parent[rb] = ra
+        size[ra] += size[rb]
+    groups: dict[int, list[int]] = {}
+    for i in range(k):
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())
 
 
 def _relocate(
