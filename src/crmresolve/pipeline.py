@@ -34,7 +34,7 @@ from crmresolve.block import (
 )
 from crmresolve.cluster import Clustering, cluster_pairs
 from crmresolve.compare import Comparison, compute_gamma, default_comparisons
-from crmresolve.features import Features, build_features
+from crmresolve.features import Features, build_features, default_workers
 from crmresolve.io import load_table
 from crmresolve.progress import Progress, ProgressOption
 from crmresolve.roles import FieldMap, validate_field_map
@@ -454,7 +454,9 @@ class Resolver:
         with self._progress.phase("blocking"):
             pairs = self._pairs(feats, rules, sources)
         with self._progress.phase("comparing"):
-            gamma = compute_gamma(feats.columns, pairs.left, pairs.right, comps)
+            gamma = compute_gamma(
+                feats.columns, pairs.left, pairs.right, comps, threads=default_workers()
+            )
         model = FellegiSunter(comps, seed=self.seed, u_sample_size=self.u_sample_size)
         if not len(gamma):
             raise ValueError("blocking produced no candidate pairs; nothing to learn from")

@@ -22,6 +22,7 @@ the highest value, and ``-1`` means a value the comparison needs is missing on e
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 import numpy as np
@@ -252,6 +253,7 @@ def compute_gamma(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     workers: int = 1,
     cache: FeatureCache | None = None,
+    threads: int = 1,
 ) -> npt.NDArray[np.int8]:
     """The gamma matrix ``int8[n_pairs, n_comparisons]`` for candidate pairs.
 
@@ -259,6 +261,8 @@ def compute_gamma(
     bytes per pair of a chunk); the factorisation of ``features`` is shared by all chunks and
     comparisons, and by later calls when the same ``cache`` (a :class:`FeatureCache` of these
     features) is passed again. ``workers`` goes to rapidfuzz (``-1`` = all cores).
+    ``threads`` > 1 computes chunks in a thread pool (numpy and rapidfuzz release the GIL for
+    much of the work); each chunk writes its own rows, so the result is the same.
 
     >>> import numpy as np
     >>> from crmresolve.compare.library import email_comparison, phone_comparison
@@ -274,9 +278,19 @@ def compute_gamma(
         cache = FeatureCache(features)
     lpos, rpos = check_pairs(left, right, cache.n_records)
     out = np.empty((lpos.size, len(comparisons)), dtype=np.int8)
-    for start in range(0, lpos.size, chunk_size):
+
+    def chunk(start: int) -> None:
         stop = min(start + chunk_size, lpos.size)
         pairs = PairBatch(cache, lpos[start:stop], rpos[start:stop], workers=workers)
         for j, comparison in enumerate(comparisons):
             out[start:stop, j] = comparison.compute_batch(pairs)
+
+    starts = range(0, lpos.size, chunk_size)
+    if threads > 1 and len(starts) > 1:
+        chunk(starts[0])  # the first chunk fills the shared factorisations single-threaded
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(chunk, starts[1:]))
+    else:
+        for start in starts:
+            chunk(start)
     return out
