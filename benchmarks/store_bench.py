@@ -39,6 +39,24 @@ from crmresolve.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _timings(
+    add_wall: float, add_cpu: float, lat: list[float], cpu: list[float]
+) -> dict[str, float]:
+    """The add-1,000 and find-latency figures of one measurement, as recorded in STORE.md."""
+
+    def ms(values: list[float], q: int) -> float:
+        return round(float(np.percentile(values, q)) * 1000, 2)
+
+    return {
+        "add_1000_seconds": round(add_wall, 2),
+        "add_1000_cpu_seconds": round(add_cpu, 2),
+        "find_p50_ms": ms(lat, 50),
+        "find_p95_ms": ms(lat, 95),
+        "find_cpu_p50_ms": ms(cpu, 50),
+        "find_cpu_p95_ms": ms(cpu, 95),
+    }
+
+
 def _dataset(name: str) -> tuple[Table, dict[str, str], str, dict[str, list[str]] | None, str]:
     if name == "contacts":
         t = read_csv(ROOT / "examples/contacts.csv", id_column="record_id")
@@ -170,12 +188,7 @@ def run_scale(
                         cpu.append(time.process_time() - c0)
                     res = {
                         "stored": len(st),
-                        "add_1000_seconds": round(add_1000, 2),
-                        "add_1000_cpu_seconds": round(add_1000_cpu, 2),
-                        "find_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 2),
-                        "find_p95_ms": round(float(np.percentile(lat, 95)) * 1000, 2),
-                        "find_cpu_p50_ms": round(float(np.percentile(cpu, 50)) * 1000, 2),
-                        "find_cpu_p95_ms": round(float(np.percentile(cpu, 95)) * 1000, 2),
+                        **_timings(add_1000, add_1000_cpu, lat, cpu),
                         "db_mb": round(os.path.getsize(dbp) / 1e6, 1),
                         "fill_wall_seconds": round(fill_wall, 1),
                         "fill_cpu_seconds": round(fill_cpu, 1),
@@ -236,12 +249,7 @@ def run_probe(
                 cpu.append(time.process_time() - c0)
             res = {
                 "stored_before": n + 1000 * k,
-                "add_1000_seconds": round(add_wall, 2),
-                "add_1000_cpu_seconds": round(add_cpu, 2),
-                "find_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 2),
-                "find_p95_ms": round(float(np.percentile(lat, 95)) * 1000, 2),
-                "find_cpu_p50_ms": round(float(np.percentile(cpu, 50)) * 1000, 2),
-                "find_cpu_p95_ms": round(float(np.percentile(cpu, 95)) * 1000, 2),
+                **_timings(add_wall, add_cpu, lat, cpu),
                 "load_avg_1min": round(os.getloadavg()[0], 2),
             }
             print(json.dumps(res), flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -186,6 +187,16 @@ class _DSU:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _list_root(parent: list[int], x: int) -> int:
+    """Root of ``x`` in a list-based union-find, compressing the path on the way."""
+    root = x
+    while parent[root] != root:
+        root = parent[root]
+    while parent[x] != root:
+        parent[x], x = root, parent[x]
+    return root
 
 
 @dataclass(frozen=True)
@@ -748,13 +759,7 @@ def _greedy_merge(
     parent = list(range(k))
     mem: list[list[int]] = [[i] for i in range(k)]
 
-    def find(x: int) -> int:
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
+    find = functools.partial(_list_root, parent)
 
     def allowed(a_members: list[int], b_members: list[int]) -> int:
         """0 when the two clusters may merge, else the reason code."""
@@ -880,13 +885,7 @@ def _pieces(
     parent = list(range(k))
     size = [1] * k
 
-    def find(x: int) -> int:
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
+    find = functools.partial(_list_root, parent)
 
     for x in edges:
         ra, rb = find(l_loc[x]), find(h_loc[x])
