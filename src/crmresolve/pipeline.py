@@ -492,12 +492,15 @@ class Resolver:
         comps = model.comparisons
         names = tuple(c.name for c in comps)
         guards = self.guards if self.guards is not None else default_guards(names)
-        weight, guard_hits = _score(model, guards, feats.columns, pairs.left, pairs.right, gamma)
+        freq = _record_tf(model, feats.columns)
+        weight, guard_hits = _score(
+            model, guards, feats.columns, pairs.left, pairs.right, gamma, freq
+        )
         probability = match_probability(weight)
 
         def score_direct(lft: IntArray, rgt: IntArray) -> FloatArray:
             g = model.compute_gamma(feats.columns, lft, rgt)
-            w, _ = _score(model, guards, feats.columns, lft, rgt, g)
+            w, _ = _score(model, guards, feats.columns, lft, rgt, g, freq)
             return match_probability(w)
 
         pair_scores = PairScores(
@@ -601,11 +604,17 @@ def _score(
     left: IntArray,
     right: IntArray,
     gamma: npt.NDArray[np.int8],
+    freq: Mapping[str, FloatArray] | None = None,
 ) -> tuple[FloatArray, npt.NDArray[np.int16]]:
-    """Guarded match weights and the guard that fired per pair, in chunks."""
+    """Guarded match weights and the guard that fired per pair, in chunks.
+
+    ``freq``: :func:`_record_tf` of ``feats``, when the caller scores several batches (direct
+    re-scoring in clustering calls this once per component).
+    """
     names = [c.name for c in model.comparisons]
     n_levels = [len(c.level_labels) for c in model.comparisons]
-    freq = _record_tf(model, feats)
+    if freq is None:
+        freq = _record_tf(model, feats)
     weight = np.empty(len(left), dtype=np.float64)
     fired = np.empty(len(left), dtype=np.int16)
     for start in range(0, len(left), SCORE_CHUNK):
