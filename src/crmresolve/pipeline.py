@@ -630,18 +630,13 @@ def _score(
 
 def _record_tf(model: FellegiSunter, feats: Mapping[str, ObjArray]) -> dict[str, FloatArray]:
     """Per record, the term frequency of its value in each of the model's TF comparisons
-    (looked up once in the model's stored tables, then gathered per pair chunk).
+    (looked up once in the model's stored tables, then gathered per pair chunk), by name.
 
     Per pair :meth:`FellegiSunter.predict` takes the larger frequency of the two records, so
     one array per comparison is passed instead of both sides of every pair.
     """
-    out: dict[str, FloatArray] = {}
-    for comp in model.comparisons:
-        table = model.tf_tables_.get(comp.name)
-        if table is None or comp.tf_column is None or comp.tf_column not in feats:
-            continue
-        out[comp.name] = np.asarray(table.frequencies(feats[comp.tf_column]), dtype=np.float64)
-    return out
+    names = [c.name for c in model.comparisons]
+    return {names[k]: freq for k, freq in model.record_tf(feats).items()}
 
 
 def dedupe(

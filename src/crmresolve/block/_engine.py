@@ -420,6 +420,14 @@ def _rule_pairs(
         yield left, right
 
 
+def _pass_neighbours(
+    ra: npt.NDArray[np.int32], rb: npt.NDArray[np.int32], window: int
+) -> BoolArray:
+    """Per pair (rows of pass ranks of both records): neighbours within ``window`` in any pass."""
+    out: BoolArray = np.any((ra >= 0) & (rb >= 0) & (np.abs(ra - rb) <= window), axis=1)
+    return out
+
+
 def _window_pairs(
     prepared: _PreparedRule, chunk_size: int
 ) -> Iterator[tuple[Int64Array, Int64Array]]:
@@ -436,7 +444,7 @@ def _window_pairs(
         for a, b in _spread(order, end, chunk_size):
             if j:  # drop the pairs an earlier pass made
                 ra, rb = ranks[index[a], :j], ranks[index[b], :j]
-                seen = np.any((ra >= 0) & (rb >= 0) & (np.abs(ra - rb) <= window), axis=1)
+                seen = _pass_neighbours(ra, rb, window)
                 a, b = a[~seen], b[~seen]
             yield a, b
 
@@ -518,7 +526,7 @@ class _Plan:
             rows = p.member_index[left]
             split = np.flatnonzero(hit[:, k] & (rows >= 0))
             rl, rr = p.pass_ranks[rows[split]], p.pass_ranks[p.member_index[right[split]]]
-            near = np.any((rl >= 0) & (rr >= 0) & (np.abs(rl - rr) <= p.pass_window), axis=1)
+            near = _pass_neighbours(rl, rr, p.pass_window)
             hit[split[~near], k] = False
         out: BoolArray = np.any(hit, axis=1)
         return out

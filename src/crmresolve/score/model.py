@@ -1110,9 +1110,11 @@ class FellegiSunter:
             w += _related_correction(rel)
         return ScoredPairs(w, match_probability(w))
 
-    def _record_tf(
-        self, feats: Mapping[str, npt.NDArray[Any]], tf_source: str
+    def record_tf(
+        self, feats: Mapping[str, npt.NDArray[Any]], tf_source: str = "model"
     ) -> dict[int, FloatArray]:
+        """Per comparison index with a TF column: each record's term frequency of its value
+        (``tf_source`` as in :meth:`predict_pairs`); empty without ``tf_adjust``."""
         if tf_source not in ("model", "data"):
             raise ValueError("tf_source must be 'model' or 'data'")
         out: dict[int, FloatArray] = {}
@@ -1162,7 +1164,7 @@ class FellegiSunter:
         lft = as_index_array(left, what="left")
         rgt = as_index_array(right, what="right")
         gamma = self.compute_gamma(feats, lft, rgt)
-        per_record = self._record_tf(feats, tf_source)
+        per_record = self.record_tf(feats, tf_source)
         tf_values: dict[str, TFInput] = {
             self._specs[k].name: (f[lft], f[rgt]) for k, f in per_record.items()
         }
@@ -1253,7 +1255,7 @@ class FellegiSunter:
                 _joined(feats, comp.columns, left),
                 _joined(feats, comp.columns, right),
             )
-        per_record = self._record_tf(feats, tf_source)
+        per_record = self.record_tf(feats, tf_source)
         tf_values: dict[str, TFInput] = {
             self._specs[k].name: (float(f[left]), float(f[right])) for k, f in per_record.items()
         }
