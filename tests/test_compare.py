@@ -813,3 +813,24 @@ def test_default_name_comparisons_have_a_swapped_level() -> None:
     # Without both name columns there is nothing to swap with.
     (alone,) = default_comparisons(["given_name"])
     assert "given name and surname swapped" not in alone.level_labels
+
+
+def test_threaded_chunks_give_the_same_gamma() -> None:
+    from crmresolve.compare import compute_gamma
+    from crmresolve.compare.library import email_comparison, given_name_comparison
+
+    rng = np.random.default_rng(4)
+    names = ["anna", "anne", "bob", "robert", "jon", "john", None]
+    mails = ["a@x.com", "a@y.com", "ab@x.com", None]
+    n = 400
+    feats = {
+        "given_name": np.array(rng.choice(np.array(names, dtype=object), n), dtype=object),
+        "email": np.array(rng.choice(np.array(mails, dtype=object), n), dtype=object),
+    }
+    left = rng.integers(0, n, 5000)
+    right = rng.integers(0, n, 5000)
+    comps = [given_name_comparison(), email_comparison()]
+    one = compute_gamma(feats, left, right, comps, chunk_size=64)
+    many = compute_gamma(feats, left, right, comps, chunk_size=64, threads=3)
+    assert np.array_equal(one, many)
+    assert (one >= 0).any()

@@ -34,7 +34,7 @@ from crmresolve.block import (
 )
 from crmresolve.cluster import Clustering, cluster_pairs
 from crmresolve.compare import Comparison, compute_gamma, default_comparisons
-from crmresolve.features import Features, build_features, default_workers
+from crmresolve.features import Features, build_features
 from crmresolve.io import load_table
 from crmresolve.progress import Progress, ProgressOption
 from crmresolve.roles import FieldMap, validate_field_map
@@ -454,9 +454,9 @@ class Resolver:
         with self._progress.phase("blocking"):
             pairs = self._pairs(feats, rules, sources)
         with self._progress.phase("comparing"):
-            gamma = compute_gamma(
-                feats.columns, pairs.left, pairs.right, comps, threads=default_workers()
-            )
+            # One thread: a thread per core saves ~12 s at 1M records but its malloc arenas
+            # keep ~90 MiB more alive (peak 4,036 -> 4,126 MiB, over the 4 GiB target).
+            gamma = compute_gamma(feats.columns, pairs.left, pairs.right, comps)
         model = FellegiSunter(comps, seed=self.seed, u_sample_size=self.u_sample_size)
         if not len(gamma):
             raise ValueError("blocking produced no candidate pairs; nothing to learn from")
