@@ -29,10 +29,22 @@ partial (``date.partial``: year or month missing) and placeholder dates (``date.
 before 1900 (``date.implausible_dob``) keep their value; missing input gives ``date.empty``.
 ISO output re-parses to itself.
 
+An impossible date written with a clear year, month and day (a 4-digit year and a 1–2 digit
+month and day in a known order: ISO and other year-first forms, ``1984年3月12日``, a month name,
+``d/m/yyyy`` or ``m/d/yyyy`` with one number above 12, compact ``yyyymmdd`` starting with a
+year 1800–2199, else compact ``ddmmyyyy`` as above) also carries ``details["typed"]``: the date
+as typed, in ISO shape (``1959-03-92``, ``19501905`` → ``1950-19-05``, ``31/04/1984`` →
+``1984-04-31``). Such a date is almost always a typo of the real one, so a matcher may compare
+it with a valid date one edit away; it is still no date (the value stays ``None``). Two numbers
+both above 12, two-digit years, a zero year and the year-only ``YYYY-00-00`` get none.
+
 >>> normalize_date("12. März 1984"), normalize_date("03/12/1984"), normalize_date("12.03.1984")
 ('1984-03-12', '1984-03-12', '1984-03-12')
 >>> parse_date("04/05/1990", country="Germany").details["order"]
 'dmy'
+>>> p = parse_date("1959-03-92")
+>>> p.value, p.reasons, p.details["typed"]
+(None, ('date.impossible',), '1959-03-92')
 """
 
 from __future__ import annotations
@@ -91,6 +103,9 @@ _WORDS = re.compile(r"[a-z]+|\d+")
 _HAS_LETTER = re.compile(r"[a-z]")
 _ALL_ZERO = re.compile(r"[0\s\-/.:tz]*0[0\s\-/.:tz]*")
 
+#: An impossible compact date starting with a year in this range is read as typed ``yyyymmdd``.
+_COMPACT_YEARS = (1800, 2199)
+
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _UNIX_EPOCH = dt.datetime(1970, 1, 1)
 
@@ -134,11 +149,21 @@ def _year(text: str, today: dt.date, reasons: list[str]) -> int:
     return year
 
 
-def _make(year: int, month: int, day: int) -> dt.date:
+def _typed(year: int, month: int, day: int) -> str | None:
+    """An impossible date in ISO shape, unless it says "unknown" (zero year, ``YYYY-00-00``)."""
+    if year < 1 or (month, day) == (0, 0):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _make(year: int, month: int, day: int, *, typed: bool = False) -> dt.date:
+    """The date, or ``date.impossible``; with ``typed`` (the caller read a 4-digit year and a
+    1–2 digit month and day, in a known order) the failure carries ``details["typed"]``."""
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise _Fail("date.impossible") from None
+        shaped = _typed(year, month, day) if typed else None
+        raise _Fail("date.impossible", {"typed": shaped} if shaped else None) from None
 
 
 def _day_first(
@@ -227,7 +252,7 @@ def _month_name(text: str, today: dt.date, reasons: list[str], details: dict[str
         day_text, year_text = first, last
     if len(year_text) not in (2, 4) or len(day_text) > 2:
         raise _Fail("date.syntax")
-    return _make(_year(year_text, today, reasons), month, int(day_text))
+    return _make(_year(year_text, today, reasons), month, int(day_text), typed=len(year_text) == 4)
 
 
 def _parse(
@@ -250,7 +275,7 @@ def _parse(
     if m := _YMD.fullmatch(text):
         details["format"] = "iso" if m[2] == "-" else "ymd"
         details["order"] = "ymd"
-        return _make(int(m[1]), int(m[3]), int(m[4]))
+        return _make(int(m[1]), int(m[3]), int(m[4]), typed=True)
     if m := _ABC.fullmatch(text):
         a, b, c = m[1], m[3], m[4]
         if len(c) == 2 and int(a) > 31:
@@ -260,10 +285,10 @@ def _parse(
             return _make(_year(a, today, reasons), int(b), int(c))
         details["format"] = "numeric"
         month, day = _numeric(int(a), int(b), m[2], country, dayfirst, reasons, details)
-        return _make(_year(c, today, reasons), month, day)
+        return _make(_year(c, today, reasons), month, day, typed=len(c) == 4)
     if m := _CJK.fullmatch(text):
         details["format"] = "cjk"
-        return _make(int(m[1]), int(m[2]), int(m[3]))
+        return _make(int(m[1]), int(m[2]), int(m[3]), typed=True)
     if _NUMBER.fullmatch(text):
         return _compact_or_number(text, country, dayfirst, reasons, details)
     if m := _PARTIAL_MY.fullmatch(text):
@@ -292,10 +317,19 @@ def _compact_or_number(
         else:
             details["order"] = "ymd"
             return date
-        month, day = _numeric(
-            int(text[:2]), int(text[2:4]), "", country, dayfirst, reasons, details
-        )
-        return _make(int(text[4:]), month, day)
+        try:
+            month, day = _numeric(
+                int(text[:2]), int(text[2:4]), "", country, dayfirst, reasons, details
+            )
+            return _make(int(text[4:]), month, day, typed=True)
+        except _Fail as failure:
+            year = int(text[:4])
+            if _COMPACT_YEARS[0] <= year <= _COMPACT_YEARS[1]:
+                # "19590392": read as typed yyyymmdd, the usual compact order.
+                typed = _typed(year, int(text[4:6]), int(text[6:]))
+                failure.details = {"typed": typed} if typed else {}
+                details["order"] = "ymd"
+            raise
     if len(text) == 4 and text.isdigit():
         raise _Fail("date.partial", {"year": text})
     date, details["format"] = _from_number(text)
