@@ -3,8 +3,14 @@
 This is the bridge between the normalize stage and the matching stages: every role's columns are
 normalized once per distinct value and turned into the canonical feature columns documented in
 ``docs/architecture.md`` (``given_name``, ``given_name_canonical``, ``surname``, ``full_name``,
-``email``, ``email_local``, ``email_domain``, ``phone``, ``dob``, ``house_number``, ``street``,
-``city``, ``postcode``, ``country``, ``company``, ``identifier``, ``source``, ``text``).
+``email``, ``email_local``, ``email_domain``, ``phone``, ``dob``, ``dob_typed``,
+``house_number``, ``street``, ``city``, ``postcode``, ``country``, ``company``, ``identifier``,
+``source``, ``text``).
+
+``dob`` holds valid dates only. ``dob_typed`` is ``dob`` where that is present, else an
+impossible date as typed in ISO shape (``1959-03-92``, see
+:func:`~crmresolve.normalize.parse_date`'s ``details["typed"]``), else ``None``: the dob
+comparison lets such a date reach its one-typo level, nothing else reads it.
 
 It also reports, per raw column, which values are valid (for survivorship's ``ValidOnly`` rule)
 and the validation reasons (for the profile), so nothing is normalized twice.
@@ -289,14 +295,23 @@ def _build_features(
 
     if "dob" in fmap:
         per_col = []
+        typed_col: list[list[str | None]] = []
         for name, values in zip(fmap["dob"], raw("dob"), strict=True):
-            parsed = _per_distinct(
+            dates = _per_distinct(
                 list(zip(values, region, strict=True)),
-                lambda vr: _brief(parse_date(vr[0], country=vr[1])),
+                lambda vr: _brief_date(parse_date(vr[0], country=vr[1])),
             )
-            valid[name] = np.array([ok for _, ok in parsed])
-            per_col.append([v for v, _ in parsed])
-        cols["dob"] = _obj(_first_present(per_col, n))
+            valid[name] = np.array([ok for _, ok, _ in dates])
+            per_col.append([v for v, _, _ in dates])
+            typed_col.append([t for _, _, t in dates])
+        dob = _first_present(per_col, n)
+        cols["dob"] = _obj(dob)
+        # The valid date when there is one (in any dob column), else an impossible date as
+        # typed: only the dob comparison's typo level reads it (guards and conflicts do not).
+        typed = _first_present(typed_col, n)
+        cols["dob_typed"] = _obj(
+            [d if d is not None else t for d, t in zip(dob, typed, strict=True)]
+        )
 
     if "street" in fmap:
         # Several street columns (address_1, address_2) form one address line.
@@ -352,6 +367,12 @@ def _build_features(
 def _brief(parsed: Parsed) -> tuple[str | None, bool]:
     """The normalized value and whether it is usable as a survivor (small, picklable)."""
     return parsed.value, parsed.valid and not _has_error(parsed.reasons)
+
+
+def _brief_date(parsed: Parsed) -> tuple[str | None, bool, str | None]:
+    """:func:`_brief` plus the ISO-shaped impossible date as typed (``1959-03-92``), if any."""
+    value, ok = _brief(parsed)
+    return value, ok, parsed.details.get("typed") if value is None else None
 
 
 def _address_parts(parsed: Parsed) -> tuple[str | None, str | None, str | None]:
