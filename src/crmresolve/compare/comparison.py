@@ -64,6 +64,14 @@ class Comparison:
     null_columns:
         Gamma is ``-1`` when any of these is missing on either side. Defaults to the columns
         of the first level.
+    rescue:
+        ``(level, gamma)`` pairs tried, in order, on the pairs left at ``-1``: where ``level``
+        holds, the pair gets ``gamma`` (a level of the stack, never ``else``); elsewhere it
+        stays ``-1``. For values that are present but unusable, such as an impossible birth
+        date one typo away from the other record's valid one (see
+        :func:`~crmresolve.compare.library.dob_comparison`). A rescue level's columns are not
+        part of :attr:`columns`: a feature table without them gets no rescue, and the
+        comparison behaves as without ``rescue``.
     """
 
     def __init__(
@@ -74,6 +82,7 @@ class Comparison:
         tf_column: str | None = None,
         tf_level: int | None = None,
         null_columns: Sequence[str] | None = None,
+        rescue: Sequence[tuple[Level, int]] = (),
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError("a comparison needs a non-empty name")
@@ -117,8 +126,21 @@ class Comparison:
                 f"comparison {name!r}: tf_level must be a gamma between 1 and {len(stack)}"
             )
         self.tf_level = tf_level
+        rescued: list[tuple[Level, int]] = []
+        for item in rescue:
+            level, gamma = item
+            if not isinstance(level, Level) or isinstance(level, Else):
+                raise TypeError(f"comparison {name!r}: a rescue level must be a Level, not Else")
+            if isinstance(gamma, bool) or not isinstance(gamma, int):
+                raise TypeError(f"comparison {name!r}: a rescue gamma must be an integer")
+            if not 0 < gamma <= len(stack):
+                raise ValueError(
+                    f"comparison {name!r}: a rescue gamma must be between 1 and {len(stack)}"
+                )
+            rescued.append((level, gamma))
+        self.rescue: tuple[tuple[Level, int], ...] = tuple(rescued)
         floors: dict[tuple[str, str], float] = {}
-        for level in stack:
+        for level in [*stack, *(level for level, _ in rescued)]:
             for column, metric, threshold in level.floors():
                 key = (column, metric)
                 floors[key] = min(threshold, floors.get(key, threshold))
@@ -161,14 +183,42 @@ class Comparison:
         """Gamma for an existing :class:`PairBatch` (the building block of :meth:`compute`).
 
         When the pairs repeat few value combinations of :attr:`columns` (given names, cities),
-        every level runs once per combination and the result is scattered back.
+        every level runs once per combination and the result is scattered back. Rescue levels
+        then run on the pairs left at ``-1`` only.
         """
         distinct = pairs.distinct(self.columns)
+        gamma: GammaArray
         if distinct is not None:
             combos, inverse = distinct
-            gamma: GammaArray = self._levels_gamma(combos)[inverse]
-            return gamma
-        return self._levels_gamma(pairs)
+            gamma = self._levels_gamma(combos)[inverse]
+        else:
+            gamma = self._levels_gamma(pairs)
+        if self.rescue:
+            self._rescue(pairs, gamma)
+        return gamma
+
+    def _rescue(self, pairs: PairBatch, gamma: GammaArray) -> None:
+        """Give missing (``-1``) pairs the gamma of the first rescue level that holds."""
+        undecided = np.flatnonzero(gamma < 0)
+        for level, value in self.rescue:
+            if not undecided.size:
+                break
+            if not all(pairs.has(c) for c in level.columns):
+                continue  # e.g. features built before the rescue column existed
+            for column, metric, _ in level.floors():
+                pairs.declare_floor(column, metric, self._floors[(column, metric)])
+            view = pairs.subset(undecided)
+            usable = np.ones(undecided.size, dtype=bool)
+            for column in level.columns:
+                usable &= view.present(column)
+            at = np.flatnonzero(usable)
+            if not at.size:
+                continue
+            hit = np.asarray(level.evaluate(pairs.subset(undecided[at])), dtype=bool)
+            gamma[undecided[at[hit]]] = value
+            keep = np.ones(undecided.size, dtype=bool)
+            keep[at[hit]] = False
+            undecided = undecided[keep]
 
     def _levels_gamma(self, pairs: PairBatch) -> GammaArray:
         for (column, metric), floor in self._floors.items():
@@ -191,14 +241,22 @@ class Comparison:
         return gamma
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable description; :meth:`from_dict` rebuilds an equal comparison."""
-        return {
+        """JSON-serialisable description; :meth:`from_dict` rebuilds an equal comparison.
+
+        ``rescue`` is written only when there is one (older readers and files stay valid).
+        """
+        out: dict[str, Any] = {
             "name": self.name,
             "levels": [level.to_dict() for level in self.levels],
             "tf_column": self.tf_column,
             "tf_level": self.tf_level,
             "null_columns": list(self.null_columns),
         }
+        if self.rescue:
+            out["rescue"] = [
+                {"level": level.to_dict(), "gamma": gamma} for level, gamma in self.rescue
+            ]
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
@@ -206,12 +264,18 @@ class Comparison:
         if not isinstance(levels, list):
             raise ValueError("comparison: 'levels' must be a list")
         nulls = data.get("null_columns")
+        rescue = data.get("rescue") or []
+        if not isinstance(rescue, list) or not all(
+            isinstance(x, Mapping) and isinstance(x.get("level"), Mapping) for x in rescue
+        ):
+            raise ValueError("comparison: 'rescue' must be a list of {level, gamma} objects")
         return cls(
             str(data.get("name", "")),
             [level_from_dict(x) for x in levels],
             tf_column=data.get("tf_column"),
             tf_level=data.get("tf_level"),
             null_columns=list(nulls) if nulls is not None else None,
+            rescue=[(level_from_dict(x["level"]), x.get("gamma")) for x in rescue],
         )
 
     def __eq__(self, other: object) -> bool:

@@ -178,23 +178,38 @@ def phone_comparison(column: str = "phone") -> Comparison:
     )
 
 
-def dob_comparison(column: str = "dob") -> Comparison:
+def dob_comparison(column: str = "dob", typed_column: str | None = "dob_typed") -> Comparison:
     """Exact → day/month transposed → one typo (incl. two swapped digits: 1967/1976) → within
     365 days → else.
 
     Two different valid dates beyond that land in ``else``: strong evidence against.
+
+    ``typed_column`` (the ``dob_typed`` feature: the valid date, else an impossible one as
+    typed, such as ``1959-03-92``) rescues a pair that ``column`` leaves missing because a date
+    is impossible: one Damerau-Levenshtein edit apart (``1959-03-92`` ~ ``1959-03-29``,
+    ``1950-19-05`` ~ ``1950-12-05``) it gets the one-typo level; otherwise it stays missing,
+    as an impossible date is no evidence of a different person. Pairs of valid dates get the
+    same levels as without it. Features without ``typed_column`` (a hand-built feature table,
+    a store created before that column existed) simply get no rescue; ``None`` leaves it out.
+
+    >>> import numpy as np
+    >>> f = {"dob": np.array(["1959-03-29", None, None, None], dtype=object),
+    ...      "dob_typed": np.array(["1959-03-29", "1959-03-92", "1959-07-92", None], dtype=object)}
+    >>> c = dob_comparison()
+    >>> [c.level_labels[g] if g >= 0 else "missing" for g in c.compute(f, [0, 0, 0], [1, 2, 3])]
+    ['damerau-levenshtein <= 1', 'missing', 'missing']
     """
-    return Comparison(
-        "dob",
-        [
-            ExactMatch(column),
-            DayMonthTransposed(column),
-            DamerauLevenshteinAtMost(column, 1),
-            DateWithin(column, 365),
-            Else(),
-        ],
-        tf_column=column,
-    )
+    closest_first: list[Level] = [
+        ExactMatch(column),
+        DayMonthTransposed(column),
+        DamerauLevenshteinAtMost(column, 1),
+        DateWithin(column, 365),
+    ]
+    rescue: list[tuple[Level, int]] = []
+    if typed_column is not None:
+        typo_gamma = len(closest_first) - 2  # gamma counts up from else = 0
+        rescue.append((DamerauLevenshteinAtMost(typed_column, 1), typo_gamma))
+    return Comparison("dob", [*closest_first, Else()], tf_column=column, rescue=rescue)
 
 
 def address_comparison(
@@ -298,7 +313,7 @@ def default_comparisons(available_keys: Iterable[str]) -> list[Comparison]:
     if "phone" in keys:
         out.append(phone_comparison())
     if "dob" in keys:
-        out.append(dob_comparison())
+        out.append(dob_comparison(typed_column="dob_typed" if "dob_typed" in keys else None))
     if "street" in keys:
         out.append(address_comparison())
     if "postcode" in keys:
