@@ -14,7 +14,9 @@ How it works (and why it is fast):
    and keep their pairs, while the pairs stay bounded by ``size × w × passes``. With a
    ``pair_budget`` the limit itself drops, biggest blocks first, until the rule's pairs fit
    the budget, and the passes and ``w`` spend what the whole blocks leave: the cost of a rule
-   then grows linearly with the records, not with the square of its biggest blocks.
+   then grows linearly with the records, not with the square of its biggest blocks. A block
+   whose pairs cost no more than its windows were allotted stays whole, even above the size
+   limit (windowing it would save nothing and lose pairs).
 3. Records with a key are sorted by code. A record at sorted position ``p`` pairs with the records
    at ``p + 1 .. end(p) - 1`` where ``end(p)`` is the first position whose code is at least
    ``code(p) + window`` (``window == 1``: the end of its block). The pairs are laid out with
@@ -284,20 +286,28 @@ def _prepare(
     if can_split and pair_budget is not None:
         limit = _budget_limit(counts, limit or len(codes), pair_budget, split_window)
     big = counts > limit if limit is not None else np.zeros(len(counts), dtype=bool)
+    window = limit - 1 if limit is not None else 0
+    if big.any() and can_split and pair_budget is not None:
+        assert limit is not None
+        # Spend what the whole blocks left of the budget: first on more sort orders (each
+        # finds other pairs), then on wider windows.
+        whole = counts[~big]
+        spare = pair_budget - int((whole * (whole - 1) // 2).sum())
+        allowance = max(spare, 0) / max(int(counts[big].sum()), 1)
+        n_passes = int(min(max(allowance // split_window, 1), max(len(columns), 1)))
+        columns = columns[:n_passes]
+        window = int(min(max(allowance // n_passes, split_window), limit - 1))
+        # A block whose whole pairs cost no more than its windows were allotted (``window``
+        # partners per record in each of ``n_passes`` orders: s (s - 1) / 2 <= s w p) stays
+        # whole, whatever max_block_size says: windowing it would save no budget and lose the
+        # pairs the sort orders miss (one person on a thousand patents). Its pairs come out of
+        # its own allotment, so the rule still fits the budget; where the budget binds, the
+        # windows are narrow and big blocks stay split.
+        big &= counts > 2 * window * n_passes + 1
     if big.any() and can_split:
         assert limit is not None
         windowed = valid & big[np.where(valid, codes, 0)]
         members = np.flatnonzero(windowed)  # ascending positions
-        window = limit - 1
-        if pair_budget is not None:
-            # Spend what the whole blocks left of the budget: first on more sort orders
-            # (each finds other pairs), then on wider windows.
-            whole = counts[~big]
-            spare = pair_budget - int((whole * (whole - 1) // 2).sum())
-            allowance = max(spare, 0) / max(len(members), 1)
-            n_passes = int(min(max(allowance // split_window, 1), max(len(columns), 1)))
-            columns = columns[:n_passes]
-            window = int(min(max(allowance // n_passes, split_window), limit - 1))
         member_index = np.full(len(codes), -1, dtype=np.int32)
         member_index[members] = np.arange(len(members), dtype=np.int32)
         ranks = np.full((len(members), max(len(columns), 1)), -1, dtype=np.int32)
@@ -678,7 +688,10 @@ def generate_pairs(
       Blocks are split from the largest down until the rule fits; each record of a split
       block still gets at least ``split_window`` partners in one order, so a rule whose
       records are nearly all in huge blocks can exceed the budget by about its number of
-      records. Whole blocks are never split when the budget allows them.
+      records. Whole blocks are never split when the budget allows them, and a block above
+      ``max_block_size`` stays whole when its pairs, ``s (s - 1) / 2``, are no more than its
+      windows were allotted (``s`` records × ``w`` partners × passes): then the budget is
+      spare enough for it (one inventor on a thousand patents keeps all his pairs).
 
     >>> import numpy as np
     >>> from crmresolve.block import block_on, initial
