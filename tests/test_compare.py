@@ -834,3 +834,54 @@ def test_threaded_chunks_give_the_same_gamma() -> None:
     many = compute_gamma(feats, left, right, comps, chunk_size=64, threads=3)
     assert np.array_equal(one, many)
     assert (one >= 0).any()
+
+
+def test_a_feature_cache_serves_only_its_own_features() -> None:
+    from crmresolve.compare import FeatureCache, compute_gamma
+    from crmresolve.compare.library import email_comparison
+
+    feats = {"email": np.array(["a@x.com", "a@x.com", None], dtype=object)}
+    other = {"email": feats["email"].copy()}
+    cache = FeatureCache(feats)
+    comps = [email_comparison()]
+    assert cache.covers(feats) and not cache.covers(other)
+    first = compute_gamma(feats, [0], [1], comps, cache=cache)
+    # Later calls with the same arrays reuse the cache (a new dict of the same arrays is fine).
+    again = compute_gamma(dict(feats), [0, 0], [1, 2], comps, cache=cache)
+    assert first.tolist() == [[4]] and again.tolist() == [[4], [-1]]
+    with pytest.raises(ValueError, match="other features"):
+        compute_gamma(other, [0], [1], comps, cache=cache)
+
+
+def test_fitting_with_a_shared_feature_cache_learns_the_same_model() -> None:
+    from crmresolve.compare import FeatureCache, compute_gamma, default_comparisons
+    from crmresolve.features import build_features
+    from crmresolve.score import FellegiSunter
+    from crmresolve.table import Table
+
+    rng = np.random.default_rng(9)
+    n = 600
+    names = ["Anna", "Anne", "Bob", "Robert", "Jon", "John", "Eve", None]
+    mails = [f"u{i}@x.com" for i in range(150)] + [None]
+    table = Table.from_columns(
+        {
+            "name": [names[i] for i in rng.integers(0, 8, n)],
+            "mail": [mails[i] for i in rng.integers(0, 151, n)],
+        }
+    )
+    feats = build_features(table, {"given_name": ["name"], "email": ["mail"]}, workers=1).columns
+    left, right = rng.integers(0, n, 4000), rng.integers(0, n, 4000)
+    keep = left != right
+    left, right = left[keep], right[keep]
+    comps = default_comparisons(feats.keys())
+    cache = FeatureCache(feats)
+    gamma = compute_gamma(feats, left, right, comps, cache=cache)
+    plain = FellegiSunter(comps, seed=3, u_sample_size=5000).fit(gamma, feats)
+    shared = FellegiSunter(comps, seed=3, u_sample_size=5000).fit(gamma, feats, cache=cache)
+    assert plain.to_dict() == shared.to_dict()
+    assert np.array_equal(
+        plain.compute_gamma(feats, left, right),
+        shared.compute_gamma(feats, left, right, cache=cache),
+    )
+    with pytest.raises(TypeError, match="FeatureCache"):
+        FellegiSunter(comps, seed=3, u_sample_size=5000).fit(gamma, feats, cache=object())

@@ -183,6 +183,14 @@ class FeatureCache:
     def has(self, column: str) -> bool:
         return column in self.features
 
+    def covers(self, features: Features) -> bool:
+        """Whether ``features`` holds the very arrays this cache was built on (same objects:
+        a cache never compares contents, which would cost as much as factorising again)."""
+        cols = getattr(features, "columns", None)
+        if not isinstance(features, Mapping) and isinstance(cols, Mapping):
+            features = cols
+        return all(self.features.get(k) is v for k, v in features.items())
+
     def factorized(self, column: str) -> Factorized:
         """Codes and distinct values of ``column``; an absent column is all missing."""
         hit = self._factorized.get(column)

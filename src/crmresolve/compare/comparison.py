@@ -340,6 +340,8 @@ def compute_gamma(
         raise ValueError("chunk_size must be a positive integer")
     if cache is None:
         cache = FeatureCache(features)
+    elif not cache.covers(features):
+        raise ValueError("cache was built for other features (a FeatureCache serves one mapping)")
     lpos, rpos = check_pairs(left, right, cache.n_records)
     out = np.empty((lpos.size, len(comparisons)), dtype=np.int8)
 

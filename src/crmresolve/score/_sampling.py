@@ -168,6 +168,8 @@ def pair_levels(
     left: npt.NDArray[np.int64],
     right: npt.NDArray[np.int64],
     comparisons: Sequence[ComparisonLike],
+    *,
+    cache: object = None,
 ) -> npt.NDArray[np.int8]:
     """``int8[n_pairs, n_comparisons]`` levels of the pairs.
 
@@ -175,15 +177,18 @@ def pair_levels(
     :func:`crmresolve.compare.compute_gamma` (one shared factorisation of the features for
     every chunk and comparison instead of one per chunk and comparison); other comparison
     objects get the plain ``compute(features, left, right)`` call, ``_CHUNK`` pairs at a time.
-    The levels are the same either way.
+    The levels are the same either way. ``cache``: a :class:`crmresolve.compare.FeatureCache`
+    of these ``features`` to reuse (its factorisations and tables are kept for later calls).
     """
     feats: dict[str, npt.NDArray[Any]] = dict(features)
     # score does not depend on compare (comparisons only follow its protocol): imported here.
-    from crmresolve.compare import Comparison, compute_gamma
+    from crmresolve.compare import Comparison, FeatureCache, compute_gamma
 
+    if cache is not None and not isinstance(cache, FeatureCache):
+        raise TypeError(f"cache must be a crmresolve.compare.FeatureCache, not {type(cache)}")
     compare_comps = [c for c in comparisons if isinstance(c, Comparison)]
     if compare_comps and len(compare_comps) == len(comparisons):
-        return compute_gamma(feats, left, right, compare_comps)
+        return compute_gamma(feats, left, right, compare_comps, cache=cache)
     gamma = np.empty((len(left), len(comparisons)), dtype=np.int8)
     for start in range(0, len(left), _CHUNK):
         sl = slice(start, start + _CHUNK)
@@ -200,11 +205,14 @@ def estimate_u(
     sample_size: int = 1_000_000,
     link_sources: npt.ArrayLike | None = None,
     seed: int = 0,
+    cache: object = None,
 ) -> USample:
     """Compare ``sample_size`` random record pairs and collect their levels.
 
     Deterministic for a given ``seed`` (``np.random.default_rng(seed)``). In link mode
     (``link_sources``: one source label per record) only cross-source pairs are drawn.
+    ``cache``: a :class:`crmresolve.compare.FeatureCache` of ``features`` (see
+    :func:`pair_levels`).
 
     >>> class Eq:  # a one-level-plus-else stand-in comparison
     ...     name, columns, level_labels = "x", ("x",), ["else", "exact"]
@@ -222,7 +230,7 @@ def estimate_u(
     n_levels = [len(c.level_labels) for c in comparisons]
     rng = np.random.default_rng(seed)
     left, right = sample_pairs(n_records, sample_size, rng, link_sources)
-    gamma = pair_levels(features, left, right, comparisons)
+    gamma = pair_levels(features, left, right, comparisons, cache=cache)
     return USample.from_gamma(
         gamma, n_levels, n_total_pairs=count_total_pairs(n_records, link_sources)
     )

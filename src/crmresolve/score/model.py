@@ -407,6 +407,7 @@ class FellegiSunter:
         u_sample: USample | None = None,
         n_total_pairs: int | None = None,
         n_candidate_pairs: int | None = None,
+        cache: object = None,
     ) -> FellegiSunter:
         """Learn u (random pairs), m and the prior (EM on ``gamma``), and TF tables.
 
@@ -420,6 +421,8 @@ class FellegiSunter:
             n_total_pairs: number of all comparable pairs (default: from ``features`` or
                 ``u_sample``); rescales ``λ_cand`` to the overall prior.
             n_candidate_pairs: number of candidate pairs when ``gamma`` is a subsample.
+            cache: a :class:`crmresolve.compare.FeatureCache` of ``features`` (e.g. the one that
+                computed ``gamma``), reused for the random pairs instead of factorising again.
 
         Without features or ``u_sample``, u must be fixed by hand (:meth:`set_u`) or
         ``estimate_u_by_em=True`` must be set.
@@ -429,7 +432,7 @@ class FellegiSunter:
         if len(g) == 0:
             raise ValueError("gamma has no rows; need candidate pairs to fit")
         feats, n_records, sources = self._prepare_features(features, link_sources)
-        u_sample = self._sample_u(u_sample, feats, n_records, sources)
+        u_sample = self._sample_u(u_sample, feats, n_records, sources, cache)
         if u_sample is not None and list(u_sample.n_levels) != self.n_levels:
             raise ValueError("u_sample levels do not match the model's comparisons")
         n_total = self._n_total(n_total_pairs, u_sample, n_records, sources)
@@ -799,6 +802,7 @@ class FellegiSunter:
         feats: Mapping[str, npt.NDArray[Any]] | None,
         n_records: int,
         sources: npt.ArrayLike | None,
+        cache: object = None,
     ) -> USample | None:
         """The caller's u sample, else random pairs from ``feats`` unless u is fixed by hand."""
         if u_sample is None and feats is not None and not self._determined(self._fixed_u):
@@ -809,6 +813,7 @@ class FellegiSunter:
                 sample_size=self.u_sample_size,
                 link_sources=sources,
                 seed=self.seed,
+                cache=cache,
             )
         return u_sample
 
@@ -1135,15 +1140,24 @@ class FellegiSunter:
         return out
 
     def compute_gamma(
-        self, features: Features, left: npt.ArrayLike, right: npt.ArrayLike
+        self,
+        features: Features,
+        left: npt.ArrayLike,
+        right: npt.ArrayLike,
+        *,
+        cache: object = None,
     ) -> Int8Array:
-        """Gamma of the given pairs with the model's comparisons (validated)."""
+        """Gamma of the given pairs with the model's comparisons (validated).
+
+        ``cache``: a :class:`crmresolve.compare.FeatureCache` of ``features``, for callers that
+        compute gamma for several batches of pairs of the same records.
+        """
         feats = {str(k): np.asarray(v) for k, v in features.items()}
         lft = as_index_array(left, what="left")
         rgt = as_index_array(right, what="right")
         if len(lft) != len(rgt):
             raise ValueError("left and right must have the same length")
-        gamma = pair_levels(feats, lft, rgt, self.comparisons)
+        gamma = pair_levels(feats, lft, rgt, self.comparisons, cache=cache)
         return validate_gamma(gamma, self.n_levels, what="computed gamma")
 
     def predict_pairs(
