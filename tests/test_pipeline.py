@@ -267,3 +267,19 @@ def test_pair_budget_and_chunked_scoring(monkeypatch: pytest.MonkeyPatch) -> Non
     assert len(res.pairs) < len(base.pairs)
     assert res.blocking_diagnostics().rules[-1].cumulative_pairs == len(res.pairs)
     assert len(res.cluster_of) == res.n_records == 400
+
+
+def test_resolve_is_the_same_on_one_or_several_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gamma chunks on a thread per core and the shared feature cache change no output."""
+    import crmresolve.pipeline as pl
+
+    monkeypatch.setenv("CRMRESOLVE_WORKERS", "1")
+    one = dedupe(EXAMPLE, id_column="record_id", fields=FIELDS)
+    monkeypatch.setenv("CRMRESOLVE_WORKERS", "2")
+    monkeypatch.setattr(pl, "GAMMA_THREAD_CHUNK", 97)  # many chunks even on a small table
+    two = dedupe(EXAMPLE, id_column="record_id", fields=FIELDS)
+    assert len(one.pairs) > 10 * 97
+    assert np.array_equal(one.pairs.gamma, two.pairs.gamma)
+    assert np.array_equal(one.pairs.match_weight, two.pairs.match_weight)
+    assert np.array_equal(one.clustering.labels, two.clustering.labels)
+    assert one.clustering.cluster_ids.tolist() == two.clustering.cluster_ids.tolist()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from crmresolve._memory import release_free_memory
 from crmresolve.block import (
     DEFAULT_MAX_BLOCK_SIZE,
     BlockingDiagnostics,
@@ -33,8 +34,14 @@ from crmresolve.block import (
     generate_pairs,
 )
 from crmresolve.cluster import Clustering, cluster_pairs
-from crmresolve.compare import Comparison, compute_gamma, default_comparisons
-from crmresolve.features import Features, build_features
+from crmresolve.compare import (
+    DEFAULT_CHUNK_SIZE,
+    Comparison,
+    FeatureCache,
+    compute_gamma,
+    default_comparisons,
+)
+from crmresolve.features import Features, build_features, default_workers
 from crmresolve.io import load_table
 from crmresolve.progress import Progress, ProgressOption
 from crmresolve.roles import FieldMap, validate_field_map
@@ -447,21 +454,21 @@ class Resolver:
         return self
 
     def _fit_features(
-        self, feats: Features, sources: ObjArray | None
+        self, feats: Features, sources: ObjArray | None, cache: FeatureCache | None = None
     ) -> tuple[CandidatePairs, npt.NDArray[np.int8]]:
         rules = self._rules(feats)
         comps = self._comparisons(feats)
+        if cache is None:
+            cache = FeatureCache(feats.columns)
         with self._progress.phase("blocking"):
             pairs = self._pairs(feats, rules, sources)
         with self._progress.phase("comparing"):
-            # One thread: a thread per core saves ~12 s at 1M records but its malloc arenas
-            # keep ~90 MiB more alive (peak 4,036 -> 4,126 MiB, over the 4 GiB target).
-            gamma = compute_gamma(feats.columns, pairs.left, pairs.right, comps)
+            gamma = _gamma(feats, pairs, comps, cache)
         model = FellegiSunter(comps, seed=self.seed, u_sample_size=self.u_sample_size)
         if not len(gamma):
             raise ValueError("blocking produced no candidate pairs; nothing to learn from")
         with self._progress.phase("training"):
-            model.fit(gamma, feats.columns, link_sources=sources)
+            model.fit(gamma, feats.columns, link_sources=sources, cache=cache)
         self.model_ = model
         self.blocking_rules_ = rules
         return pairs, gamma
@@ -479,14 +486,23 @@ class Resolver:
         """Score, cluster and survive ``data``; fits the model first unless already fitted."""
         table, feats = self.features(data)
         sources = _sources(link_sources, len(table))
+        # One factorisation of the features for candidate pairs, random pairs and the direct
+        # re-scoring in clustering (at a million records each rebuild cost ~7 s and ~0.7 GiB).
+        cache = FeatureCache(feats.columns)
         if self.model_ is None or refit:
-            pairs, gamma = self._fit_features(feats, sources)
+            pairs, gamma = self._fit_features(feats, sources, cache)
         else:
             assert self.blocking_rules_ is not None
             with self._progress.phase("blocking"):
                 pairs = self._pairs(feats, self.blocking_rules_, sources)
             with self._progress.phase("comparing"):
-                gamma = self.model_.compute_gamma(feats.columns, pairs.left, pairs.right)
+                known = [c for c in self.model_.comparisons if isinstance(c, Comparison)]
+                if len(known) == len(self.model_.comparisons):
+                    gamma = _gamma(feats, pairs, known, cache)
+                else:  # comparisons of the protocol only: the model computes them
+                    gamma = self.model_.compute_gamma(
+                        feats.columns, pairs.left, pairs.right, cache=cache
+                    )
         model = self.model_
         assert model is not None and self.blocking_rules_ is not None
         comps = model.comparisons
@@ -498,8 +514,8 @@ class Resolver:
         )
         probability = match_probability(weight)
 
-        def score_direct(lft: IntArray, rgt: IntArray) -> FloatArray:
-            g = model.compute_gamma(feats.columns, lft, rgt)
+        def score_direct(lft: IntArray, rgt: IntArray, cache: FeatureCache = cache) -> FloatArray:
+            g = model.compute_gamma(feats.columns, lft, rgt, cache=cache)
             w, _ = _score(model, guards, feats.columns, lft, rgt, g, freq)
             return match_probability(w)
 
@@ -531,6 +547,10 @@ class Resolver:
                 strong_evidence=self.strong_evidence,
                 link_sources=sources,
             )
+        # The factorisation served its last direct re-scoring: free it before the golden
+        # records, the other memory-heavy stage.
+        del score_direct, cache
+        release_free_memory()
         golden = None
         if self.golden:
             with self._progress.phase("golden"):
@@ -591,6 +611,36 @@ def _sources(link_sources: npt.ArrayLike | None, n: int) -> ObjArray | None:
 #: seconds; datasets whose big blocks are one true entity, such as one inventor on a thousand
 #: patents, need them whole: at a 1 M floor PatentsView's cluster F1 fell from 0.99 to 0.64).
 MIN_RULE_PAIRS = 2_000_000
+
+#: Pairs a gamma thread compares at once: with a thread per core the chunks in flight together
+#: hold about what one 2^18 chunk did single-threaded (the 1M-record peak is a tight budget).
+GAMMA_THREAD_CHUNK = 1 << 17
+
+
+def _gamma(
+    feats: Features,
+    pairs: CandidatePairs,
+    comparisons: Sequence[Comparison],
+    cache: FeatureCache,
+) -> npt.NDArray[np.int8]:
+    """Gamma of the candidate pairs, chunks spread over a thread per usable core (numpy and
+    rapidfuzz release the GIL for most of the work; each chunk writes its own rows, so the
+    result does not depend on the threads)."""
+    threads = default_workers()
+    gamma = compute_gamma(
+        feats.columns,
+        pairs.left,
+        pairs.right,
+        comparisons,
+        cache=cache,
+        threads=threads,
+        chunk_size=GAMMA_THREAD_CHUNK if threads > 1 else DEFAULT_CHUNK_SIZE,
+    )
+    # Each thread's malloc arena keeps its freed chunk buffers; give them back before the
+    # later stages build their own peaks on top.
+    release_free_memory()
+    return gamma
+
 
 #: Pairs scored at once: predict, term frequencies and guards make ~100 bytes of temporaries
 #: per pair, so memory stays bounded whatever the number of candidates.
