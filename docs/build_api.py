@@ -52,6 +52,17 @@ def public_modules() -> list[str]:
     return sorted(names, key=lambda n: (n != PACKAGE, n))
 
 
+def stable_repr(value: Any) -> str:
+    """``repr`` with set elements sorted: set order changes with each run's string hashing,
+    and the reference must not change when the code did not."""
+    if isinstance(value, (set, frozenset)):
+        if not value:
+            return f"{type(value).__name__}()"
+        items = ", ".join(sorted(repr(v) for v in value))
+        return f"{type(value).__name__}({{{items}}})"
+    return repr(value)
+
+
 def signature(obj: Any) -> str:
     try:
         sig = inspect.signature(obj)
@@ -63,7 +74,13 @@ def signature(obj: Any) -> str:
             return a
         return _Raw(a) if isinstance(a, str) else a
 
-    params = [p.replace(annotation=raw(p.annotation)) for p in sig.parameters.values()]
+    def default(d: Any) -> Any:
+        return _Raw(stable_repr(d)) if isinstance(d, (set, frozenset)) else d
+
+    params = [
+        p.replace(annotation=raw(p.annotation), default=default(p.default))
+        for p in sig.parameters.values()
+    ]
     if params and params[0].name in {"self", "cls"}:
         params = params[1:]
     return str(sig.replace(parameters=params, return_annotation=raw(sig.return_annotation)))
@@ -136,7 +153,7 @@ def document(name: str, obj: Any, module: str) -> list[str]:
     elif callable(obj):
         lines += [f"### `{name}{signature(obj)}`", "", markdown(obj.__doc__), ""]
     else:
-        text = repr(obj)
+        text = stable_repr(obj)
         if len(text) > 80:
             text = text[:77] + "..."
         lines += [f"### `{name}`", "", f"`{text}`", ""]

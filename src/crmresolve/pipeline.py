@@ -317,7 +317,8 @@ class Resolver:
         threshold: match probability at which a pair joins a cluster.
         default_region: phone region for records without a country.
         max_block_size: blocks with more records are split (``split_oversized_blocks``) or
-            skipped, with a warning.
+            skipped, with a warning; under a pair budget a block whose pairs cost no more
+            than its split would is kept whole instead (nothing lost, no warning).
         split_oversized_blocks: split an oversized block instead of skipping it: each record
             pairs with its nearest records when the block is sorted by each of the other
             identity fields (multi-pass sorted neighbourhood), so big true entities (one
