@@ -72,6 +72,11 @@ class Comparison:
         :func:`~crmresolve.compare.library.dob_comparison`). A rescue level's columns are not
         part of :attr:`columns`: a feature table without them gets no rescue, and the
         comparison behaves as without ``rescue``.
+    unusable:
+        Levels that, where they hold, make the pair missing (``-1``) like a missing value:
+        values that are present but no evidence either way, such as a birth date in the year
+        6003 (:class:`~crmresolve.compare.levels.DateOutsideYears`). Tested before the stack;
+        ``rescue`` still applies to such pairs.
     """
 
     def __init__(
@@ -83,6 +88,7 @@ class Comparison:
         tf_level: int | None = None,
         null_columns: Sequence[str] | None = None,
         rescue: Sequence[tuple[Level, int]] = (),
+        unusable: Sequence[Level] = (),
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError("a comparison needs a non-empty name")
@@ -103,8 +109,14 @@ class Comparison:
         if not nulls:
             raise ValueError(f"comparison {name!r}: null_columns must name at least one column")
         self.null_columns: tuple[str, ...] = nulls
+        for level in unusable:
+            if not isinstance(level, Level) or isinstance(level, Else):
+                raise TypeError(f"comparison {name!r}: an unusable test must be a Level, not Else")
+        self.unusable: tuple[Level, ...] = tuple(unusable)
         self.columns: tuple[str, ...] = tuple(
-            dict.fromkeys([*nulls, *(c for level in stack for c in level.columns)])
+            dict.fromkeys(
+                [*nulls, *(c for level in [*self.unusable, *stack] for c in level.columns)]
+            )
         )
         self.tf_column = tf_column
         if tf_column is not None and tf_level is None:
@@ -140,7 +152,7 @@ class Comparison:
             rescued.append((level, gamma))
         self.rescue: tuple[tuple[Level, int], ...] = tuple(rescued)
         floors: dict[tuple[str, str], float] = {}
-        for level in [*stack, *(level for level, _ in rescued)]:
+        for level in [*self.unusable, *stack, *(level for level, _ in rescued)]:
             for column, metric, threshold in level.floors():
                 key = (column, metric)
                 floors[key] = min(threshold, floors.get(key, threshold))
@@ -227,6 +239,12 @@ class Comparison:
         known = np.ones(pairs.n, dtype=bool)
         for column in self.null_columns:
             known &= pairs.present(column)
+        for level in self.unusable:
+            at = np.flatnonzero(known)
+            if not at.size:
+                break
+            view = pairs if at.size == pairs.n else pairs.subset(at)
+            known[at[np.asarray(level.evaluate(view), dtype=bool)]] = False
         undecided = np.flatnonzero(known)
         top = len(self.levels)
         for i, level in enumerate(self.levels):
@@ -243,7 +261,8 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable description; :meth:`from_dict` rebuilds an equal comparison.
 
-        ``rescue`` is written only when there is one (older readers and files stay valid).
+        ``rescue`` and ``unusable`` are written only when there are some (older readers and
+        files stay valid).
         """
         out: dict[str, Any] = {
             "name": self.name,
@@ -252,6 +271,8 @@ class Comparison:
             "tf_level": self.tf_level,
             "null_columns": list(self.null_columns),
         }
+        if self.unusable:
+            out["unusable"] = [level.to_dict() for level in self.unusable]
         if self.rescue:
             out["rescue"] = [
                 {"level": level.to_dict(), "gamma": gamma} for level, gamma in self.rescue
@@ -269,6 +290,9 @@ class Comparison:
             isinstance(x, Mapping) and isinstance(x.get("level"), Mapping) for x in rescue
         ):
             raise ValueError("comparison: 'rescue' must be a list of {level, gamma} objects")
+        unusable = data.get("unusable") or []
+        if not isinstance(unusable, list) or not all(isinstance(x, Mapping) for x in unusable):
+            raise ValueError("comparison: 'unusable' must be a list of levels")
         return cls(
             str(data.get("name", "")),
             [level_from_dict(x) for x in levels],
@@ -276,6 +300,7 @@ class Comparison:
             tf_level=data.get("tf_level"),
             null_columns=list(nulls) if nulls is not None else None,
             rescue=[(level_from_dict(x["level"]), x.get("gamma")) for x in rescue],
+            unusable=[level_from_dict(x) for x in unusable],
         )
 
     def __eq__(self, other: object) -> bool:

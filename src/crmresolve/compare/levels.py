@@ -24,6 +24,7 @@ JaroWinklerAtLeast(column='given_name', threshold=0.92)
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import importlib
 import math
 from abc import ABC, abstractmethod
@@ -52,6 +53,7 @@ __all__ = [
     "LEVEL_TYPES",
     "AllOf",
     "DamerauLevenshteinAtMost",
+    "DateOutsideYears",
     "DateWithin",
     "DayMonthTransposed",
     "Else",
@@ -295,14 +297,27 @@ class LevenshteinAtMost(Level):
 
 @dataclass(frozen=True)
 class DamerauLevenshteinAtMost(Level):
-    """Like :class:`LevenshteinAtMost`, but swapping two characters also counts as one edit."""
+    """Like :class:`LevenshteinAtMost`, but swapping two characters also counts as one edit.
+
+    ``min_length`` > 0 asks both values to be at least that long: two edits in a 7-digit
+    code leave most of it intact, in a 3-digit one they leave almost nothing.
+
+    >>> import numpy as np
+    >>> from crmresolve.compare._batch import FeatureCache, PairBatch
+    >>> f = {"id": np.array(["1234567", "1234657", "1294657", "123", "321"], dtype=object)}
+    >>> pairs = PairBatch(FeatureCache(f), np.array([0, 0, 3]), np.array([1, 2, 4]))
+    >>> DamerauLevenshteinAtMost("id", 2, min_length=6).evaluate(pairs).tolist()
+    [True, True, False]
+    """
 
     column: str
     distance: int
+    min_length: int = 0
 
     def __post_init__(self) -> None:
         _check_column(self.column)
         _check_count("distance", self.distance)
+        _check_count("min_length", self.min_length)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -312,10 +327,23 @@ class DamerauLevenshteinAtMost(Level):
         if self.distance == 0:
             return pairs.equal(self.column)
         d = pairs.metric(self.column, "damerau_levenshtein", self.distance)
-        return _at_most(d, self.distance)
+        out = _at_most(d, self.distance)
+        if self.min_length:
+            ll, lr = pairs.lookup(self.column, "length", _length_table)
+            out &= np.minimum(ll, lr) >= self.min_length
+        return out
 
     def label(self, primary: str | None = None) -> str:
-        return _on(f"damerau-levenshtein <= {self.distance}", self.column, primary)
+        text = f"damerau-levenshtein <= {self.distance}"
+        if self.min_length:
+            text += f" (>= {self.min_length} characters)"
+        return _on(text, self.column, primary)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if not self.min_length:
+            del out["min_length"]  # files written before the field existed stay identical
+        return out
 
 
 @dataclass(frozen=True)
@@ -543,6 +571,53 @@ class YearMonthMatch(Level):
 
     def label(self, primary: str | None = None) -> str:
         return _on("same year and month", self.column, primary)
+
+
+@dataclass(frozen=True)
+class DateOutsideYears(Level):
+    """Either side is a valid date whose year is outside ``earliest..latest`` (``latest``
+    ``None`` = the current year).
+
+    Not an agreement level: :class:`~crmresolve.compare.Comparison` uses it as an
+    ``unusable`` test, so that a birth date in the year 6003 or 1046 (a mangled entry) counts
+    as missing instead of as a different date of birth.
+
+    >>> import numpy as np
+    >>> from crmresolve.compare._batch import FeatureCache, PairBatch
+    >>> f = {"dob": np.array(["1950-01-02", "6003-10-19", "1046-03-19", None], dtype=object)}
+    >>> pairs = PairBatch(FeatureCache(f), np.array([0, 0, 0]), np.array([1, 2, 3]))
+    >>> DateOutsideYears("dob", 1875).evaluate(pairs).tolist()
+    [True, True, False]
+    """
+
+    column: str
+    earliest: int = 1875
+    latest: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_count("earliest", self.earliest, 1)
+        if self.latest is not None:
+            _check_count("latest", self.latest, self.earliest)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        al, ar = _date_lookup(pairs, self.column, _YMD)
+        latest = self.latest if self.latest is not None else dt.date.today().year
+        lo, hi = self.earliest * 10000, latest * 10000 + 1231
+
+        def outside(ymd: CodeArray) -> BoolArray:
+            out: BoolArray = (ymd > 0) & ((ymd < lo) | (ymd > hi))
+            return out
+
+        return outside(al) | outside(ar)
+
+    def label(self, primary: str | None = None) -> str:
+        latest = "now" if self.latest is None else str(self.latest)
+        return _on(f"a year outside {self.earliest}..{latest}", self.column, primary)
 
 
 # --- e-mail, phone, address --------------------------------------------------------------

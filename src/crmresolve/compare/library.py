@@ -23,6 +23,7 @@ from crmresolve.compare.comparison import Comparison
 from crmresolve.compare.levels import (
     AllOf,
     DamerauLevenshteinAtMost,
+    DateOutsideYears,
     DateWithin,
     DayMonthTransposed,
     Else,
@@ -178,11 +179,18 @@ def phone_comparison(column: str = "phone") -> Comparison:
     )
 
 
+#: Birth years outside this range (up to the current year) are mangled entries, not dates.
+EARLIEST_BIRTH_YEAR = 1875
+
+
 def dob_comparison(column: str = "dob", typed_column: str | None = "dob_typed") -> Comparison:
     """Exact → day/month transposed → one typo (incl. two swapped digits: 1967/1976) → within
     365 days → else.
 
-    Two different valid dates beyond that land in ``else``: strong evidence against.
+    Two different plausible dates beyond that land in ``else``: strong evidence against. A
+    date whose year is before 1875 or in the future (``6003-10-19``, ``1046-03-19``: digits
+    shuffled on entry) is no evidence of a different person, so the pair is missing, like an
+    impossible date (and may be rescued the same way).
 
     ``typed_column`` (the ``dob_typed`` feature: the valid date, else an impossible one as
     typed, such as ``1959-03-92``) rescues a pair that ``column`` leaves missing because a date
@@ -209,7 +217,13 @@ def dob_comparison(column: str = "dob", typed_column: str | None = "dob_typed") 
     if typed_column is not None:
         typo_gamma = len(closest_first) - 2  # gamma counts up from else = 0
         rescue.append((DamerauLevenshteinAtMost(typed_column, 1), typo_gamma))
-    return Comparison("dob", [*closest_first, Else()], tf_column=column, rescue=rescue)
+    return Comparison(
+        "dob",
+        [*closest_first, Else()],
+        tf_column=column,
+        rescue=rescue,
+        unusable=[DateOutsideYears(column, EARLIEST_BIRTH_YEAR)],
+    )
 
 
 def address_comparison(
@@ -262,11 +276,27 @@ def company_comparison(column: str = "company") -> Comparison:
     )
 
 
+#: Shortest identifier for which two edits still count as a near match.
+IDENTIFIER_TWO_EDITS_MIN_LENGTH = 6
+
+
 def identifier_comparison(column: str = "identifier") -> Comparison:
-    """Exact → one typo (an insertion, deletion, substitution or swap of neighbours) → else."""
+    """Exact → one typo (an insertion, deletion, substitution or swap of neighbours) → two
+    typos in a code of at least 6 characters → else.
+
+    A 7-digit number with two digits mistyped still shares five with the other record's; by
+    chance two random 7-digit numbers are that close about once in several thousand pairs,
+    so the level is strong evidence, and the evidence guards count it as agreement
+    (:data:`crmresolve.score.guards.NEAR_LEVELS`). On shorter codes two edits prove nothing.
+    """
     return Comparison(
         "identifier",
-        [ExactMatch(column), DamerauLevenshteinAtMost(column, 1), Else()],
+        [
+            ExactMatch(column),
+            DamerauLevenshteinAtMost(column, 1),
+            DamerauLevenshteinAtMost(column, 2, min_length=IDENTIFIER_TWO_EDITS_MIN_LENGTH),
+            Else(),
+        ],
         tf_column=column,
     )
 

@@ -40,6 +40,7 @@ import numpy.typing as npt
 
 __all__ = [
     "DEFAULT_CAP_WEIGHT",
+    "NEAR_LEVELS",
     "DisagreeUnless",
     "Guard",
     "OneSided",
@@ -67,11 +68,20 @@ PERSON_NAME = ("given_name", "surname", "full_name")
 IDENTITY = ("given_name", "surname", "full_name", "email", "dob", "identifier", "company")
 
 
-def _agrees(col: Int8Array, n_levels: int) -> BoolArray:
+#: How many of a comparison's closest levels count as agreement when it overrules a guard
+#: (default 2: exact and its near-equivalent). Every identifier level above else is a near
+#: match of a long code (one edit; two edits in 6+ characters:
+#: :func:`~crmresolve.compare.identifier_comparison`).
+NEAR_LEVELS: Mapping[str, int] = {"identifier": 3}
+
+
+def _agrees(col: Int8Array, n_levels: int, name: str = "") -> BoolArray:
     """Agreement = one of the two closest levels (exact, or its near-equivalent such as a
-    transposed date or a one-character identifier typo); never the weak middle levels."""
+    transposed date or a one-character identifier typo); never the weak middle levels.
+    :data:`NEAR_LEVELS` widens that for comparisons whose every level is a near match."""
     top = n_levels - 1
-    result: BoolArray = col >= max(1, top - 1)
+    depth = NEAR_LEVELS.get(name, 2)
+    result: BoolArray = col >= max(1, top - depth + 1)
     return result
 
 
@@ -110,7 +120,7 @@ class DisagreeUnless:
         for other in self.unless:
             if other in names and other != self.comparison:
                 k = names.index(other)
-                fires &= ~_agrees(gamma[:, k], n_levels[k])
+                fires &= ~_agrees(gamma[:, k], n_levels[k], other)
         return fires
 
     def to_dict(self) -> dict[str, Any]:
@@ -188,7 +198,7 @@ class OneSided:
         for other in self.unless:
             if other in names:
                 k = names.index(other)
-                fires &= ~_agrees(gamma[:, k], n_levels[k])
+                fires &= ~_agrees(gamma[:, k], n_levels[k], other)
         return fires
 
     def to_dict(self) -> dict[str, Any]:
