@@ -433,6 +433,16 @@ def test_lineage_values_come_from_members_and_nothing_is_lost(
     for col in g.columns:
         assert g2.columns[col].tolist() == g.columns[col].tolist()
     assert sorted(g2.lineage) == sorted(g.lineage)
+    # The array views of the lineage say what its rows say; a cluster's rows are its own.
+    lin = g.lineage
+    rows = list(lin)
+    assert lin.cluster_id.tolist() == [r.cluster_id for r in rows]
+    assert lin.column.tolist() == [r.column for r in rows]
+    assert lin.rule.tolist() == [r.rule for r in rows]
+    assert lin.column_code.dtype == np.int16 and lin.rule_code.dtype == np.int16
+    for cid in g.cluster_ids.tolist()[:3]:
+        assert lin.for_cluster(cid) == [r for r in rows if r.cluster_id == cid]
+    assert lin.for_cluster("no such cluster") == []
 
 
 # --------------------------------------------------------------------------- timestamps

@@ -62,29 +62,43 @@ class Lineage:
     :class:`FieldGroup` the winning record lacked, taken from a member that agrees with it).
     ``n_alternatives`` counts the other distinct values (by normalized form) among the
     members. Rows are grouped by column.
+
+    The repetitive columns are stored as codes (a million records make ~8 M rows: three object
+    arrays of cluster ids, column and rule names would hold ~190 MB of pointers); the
+    ``cluster_id``, ``column`` and ``rule`` arrays are built when read.
     """
 
     cluster_index: IntArray
-    cluster_id: ObjArray
-    column: ObjArray
     value: ObjArray
     source_record_id: ObjArray
-    rule: ObjArray
     n_alternatives: IntArray
+    cluster_ids: ObjArray
+    column_code: npt.NDArray[np.int16]
+    column_names: tuple[str, ...]
+    rule_code: npt.NDArray[np.int16]
+    rule_names: tuple[str, ...]
 
     def __len__(self) -> int:
         return int(self.cluster_index.size)
 
+    @property
+    def cluster_id(self) -> ObjArray:
+        """Cluster id per row."""
+        out: ObjArray = self.cluster_ids[self.cluster_index]
+        return out
+
+    @property
+    def column(self) -> ObjArray:
+        """Input column per row."""
+        return _names(self.column_names)[self.column_code]
+
+    @property
+    def rule(self) -> ObjArray:
+        """Survivorship rule per row."""
+        return _names(self.rule_names)[self.rule_code]
+
     def __iter__(self) -> Iterator[LineageRow]:
-        cols = (
-            self.cluster_id.tolist(),
-            self.column.tolist(),
-            self.value.tolist(),
-            self.source_record_id.tolist(),
-            self.rule.tolist(),
-            self.n_alternatives.tolist(),
-        )
-        for row in zip(*cols, strict=True):
+        for row in self._columns(slice(None)):
             yield LineageRow(*row)
 
     def rows(self) -> list[LineageRow]:
@@ -92,17 +106,26 @@ class Lineage:
 
     def for_cluster(self, cluster_id: str) -> list[LineageRow]:
         """Rows of one golden record."""
-        return list(self._take(np.flatnonzero(self.cluster_id == cluster_id)))
+        k = np.flatnonzero(self.cluster_ids == cluster_id)
+        if k.size == 0:
+            return []
+        return list(self._take(np.flatnonzero(self.cluster_index == k[0])))
+
+    def _columns(self, idx: IntArray | slice) -> Iterator[tuple[Any, ...]]:
+        return zip(
+            self.cluster_ids[self.cluster_index[idx]].tolist(),
+            [self.column_names[c] for c in self.column_code[idx].tolist()],
+            self.value[idx].tolist(),
+            self.source_record_id[idx].tolist(),
+            [self.rule_names[c] for c in self.rule_code[idx].tolist()],
+            self.n_alternatives[idx].tolist(),
+            strict=True,
+        )
 
     def _take(self, idx: IntArray) -> Iterator[LineageRow]:
-        for i in idx.tolist():
+        for row in self._columns(idx):
             yield LineageRow(
-                str(self.cluster_id[i]),
-                str(self.column[i]),
-                str(self.value[i]),
-                str(self.source_record_id[i]),
-                str(self.rule[i]),
-                int(self.n_alternatives[i]),
+                str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]), int(row[5])
             )
 
     def to_pandas(self) -> pd.DataFrame:
@@ -118,6 +141,12 @@ class Lineage:
                 "n_alternatives": self.n_alternatives,
             }
         )
+
+
+def _names(names: tuple[str, ...]) -> ObjArray:
+    out = np.empty(len(names), dtype=object)
+    out[:] = list(names)
+    return out
 
 
 @dataclass(frozen=True)
@@ -336,35 +365,36 @@ def _build(
 
     golden: dict[str, ObjArray] = {}
     all_values: dict[str, list[tuple[str, ...]]] = {}
-    lineage_parts: list[tuple[IntArray, str, ObjArray, ObjArray, ObjArray, IntArray]] = []
+    lineage_parts: list[_Part] = []
+    rule_index: dict[str, int] = {}  # rule name -> lineage rule code
     for unit in units:
         res = run_unit(ctx, unit)
-        names = np.array(
-            [r.describe() for r in unit.chain] + [FIXED_RULE_NAMES[k] for k in (-3, -2, -1)],
-            dtype=object,
-        )
+        names = [r.describe() for r in unit.chain] + [FIXED_RULE_NAMES[k] for k in (-3, -2, -1)]
+        codes = np.array([rule_index.setdefault(r, len(rule_index)) for r in names], np.int16)
         has = res.winner >= 0
         win = res.winner[has]
         cl_idx = np.flatnonzero(has)
         # Chain position k >= 0 → names[k]; fixed codes -3..-1 → the last three names.
-        rule_names = names[np.where(res.rule[has] >= 0, res.rule[has], len(names) + res.rule[has])]
+        rule_of = codes[np.where(res.rule[has] >= 0, res.rule[has], len(names) + res.rule[has])]
         for col in unit.columns:
-            col_win, col_rules = win, rule_names
+            col_win, col_rules = win, rule_of
             if col in res.fills:
                 # Group parts completed from a compatible member (see _group_fills).
                 filled_cl, filled_rec = res.fills[col]
                 full = res.winner.copy()
                 full[filled_cl] = filled_rec
                 col_win = full[has]
-                col_rules = rule_names.copy()
-                col_rules[np.isin(cl_idx, filled_cl)] = GROUP_FILL
+                col_rules = rule_of.copy()
+                col_rules[np.isin(cl_idx, filled_cl)] = rule_index.setdefault(
+                    GROUP_FILL, len(rule_index)
+                )
             values = np.empty(cids.size, dtype=object)
             raw = table.columns[col][col_win]
             values[cl_idx] = raw
             golden[col] = values
             ok = notnull(raw)
             lineage_parts.append(
-                (
+                _Part(
                     cl_idx[ok],
                     col,
                     raw[ok],
@@ -386,8 +416,8 @@ def _build(
         if col + ALL_SUFFIX in golden:
             ordered[col + ALL_SUFFIX] = golden[col + ALL_SUFFIX]
     order = {c: i for i, c in enumerate(table.column_names)}
-    lineage_parts.sort(key=lambda p: order[p[1]])
-    lineage = _lineage(cids, lineage_parts)
+    lineage_parts.sort(key=lambda p: order[p.column])
+    lineage = _lineage(cids, lineage_parts, tuple(rule_index))
     return GoldenRecords(
         cluster_ids=cids,
         columns=ordered,
@@ -402,27 +432,38 @@ def _first(columns: Sequence[str] | None) -> str | None:
     return columns[0] if columns else None
 
 
-def _lineage(
-    cids: ObjArray, parts: list[tuple[IntArray, str, ObjArray, ObjArray, ObjArray, IntArray]]
-) -> Lineage:
-    if not parts:
-        e_int = np.empty(0, dtype=np.int64)
-        e_obj = np.empty(0, dtype=object)
-        return Lineage(e_int, e_obj, e_obj, e_obj, e_obj, e_obj, e_int)
-    cl = np.concatenate([p[0] for p in parts]).astype(np.int64)
-    column = np.empty(cl.size, dtype=object)
-    start = 0
-    for p in parts:
-        column[start : start + p[0].size] = p[1]
-        start += p[0].size
+class _Part(NamedTuple):
+    """Lineage rows of one column: cluster indices, values, source ids, rule codes."""
+
+    cluster_index: IntArray
+    column: str
+    value: ObjArray
+    source_record_id: ObjArray
+    rule_code: npt.NDArray[np.int16]
+    n_alternatives: IntArray
+
+
+def _lineage(cids: ObjArray, parts: list[_Part], rule_names: tuple[str, ...]) -> Lineage:
+    columns = tuple(dict.fromkeys(p.column for p in parts))
+    sizes = [p.cluster_index.size for p in parts]
+    col_code = np.repeat(
+        np.array([columns.index(p.column) for p in parts], dtype=np.int16),
+        np.array(sizes, dtype=np.int64),
+    )
+
+    def cat(arrays: list[npt.NDArray[Any]], dtype: Any) -> npt.NDArray[Any]:
+        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype)
+
     return Lineage(
-        cluster_index=cl,
-        cluster_id=cids[cl],
-        column=column,
-        value=np.concatenate([p[2] for p in parts]),
-        source_record_id=np.concatenate([p[3] for p in parts]),
-        rule=np.concatenate([p[4] for p in parts]),
-        n_alternatives=np.concatenate([p[5] for p in parts]).astype(np.int64),
+        cluster_index=cat([p.cluster_index for p in parts], np.int64),
+        value=cat([p.value for p in parts], object),
+        source_record_id=cat([p.source_record_id for p in parts], object),
+        n_alternatives=cat([p.n_alternatives for p in parts], np.int64),
+        cluster_ids=cids,
+        column_code=col_code.astype(np.int16, copy=False),
+        column_names=columns,
+        rule_code=cat([p.rule_code for p in parts], np.int16),
+        rule_names=rule_names,
     )
 
 
