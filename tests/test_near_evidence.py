@@ -64,7 +64,7 @@ def test_household_pair_stays_capped() -> None:
 
 
 def test_implausible_birth_year_is_missing_not_else() -> None:
-    c = dob_comparison(typed_column=None)
+    c = dob_comparison(typed_column=None, plausible_only=True)
     feats = {
         "dob": np.array(
             ["1903-10-16", "6003-10-19", "1046-03-19", "1985-04-24", "2999-01-01"], dtype=object
@@ -77,7 +77,7 @@ def test_implausible_birth_year_is_missing_not_else() -> None:
 
 
 def test_implausible_year_can_still_be_rescued_as_a_typo() -> None:
-    c = dob_comparison()
+    c = dob_comparison(plausible_only=True)
     feats = {
         "dob": np.array(["1946-03-19", "1046-03-19"], dtype=object),
         "dob_typed": np.array(["1946-03-19", "1046-03-19"], dtype=object),
@@ -86,7 +86,7 @@ def test_implausible_year_can_still_be_rescued_as_a_typo() -> None:
 
 
 def test_unusable_round_trips() -> None:
-    c = dob_comparison()
+    c = dob_comparison(plausible_only=True)
     data = c.to_dict()
     assert data["unusable"] == [DateOutsideYears("dob", 1875).to_dict()]
     assert Comparison.from_dict(data) == c
