@@ -1140,8 +1140,10 @@ def _pairs_arrays(
     for name, arr in (("left", lft), ("right", rgt)):
         if arr.size and not np.issubdtype(arr.dtype, np.integer):
             raise TypeError(f"{name} must hold integer record positions")
-    lft = lft.astype(np.int64).reshape(-1)
-    rgt = rgt.astype(np.int64).reshape(-1)
+    # Read-only from here on: no copy of the caller's int64 arrays (2 x 126 MB at 15.7 M pairs,
+    # on top of the clustering peak).
+    lft = lft.astype(np.int64, copy=False).reshape(-1)
+    rgt = rgt.astype(np.int64, copy=False).reshape(-1)
     if not lft.size == rgt.size == prob.size:
         raise ValueError(
             f"left, right and probability differ in length ({lft.size}, {rgt.size}, {prob.size})"
