@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import sys
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -358,10 +359,29 @@ def _build_features(
             )
         )
     if "updated_at" in fmap:
-        cols["updated_at"] = _obj(
-            _per_distinct(_first_present(raw("updated_at"), n), normalize_date)
-        )
+        stamps = [_timestamp_day(v) for v in _first_present(raw("updated_at"), n)]
+        cols["updated_at"] = _obj(_per_distinct(stamps, normalize_date))
     return Features(cols, valid, n)
+
+
+# A strict ISO timestamp: its date is taken as written (no time-zone shift, see
+# crmresolve.normalize.dates), so it normalizes exactly like its first ten characters.
+_ISO_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?",
+    re.ASCII,
+)
+
+
+def _timestamp_day(value: Any) -> Any:
+    """The date part of a strict ISO timestamp, else the value itself.
+
+    Change timestamps are nearly as many as the records (a million distinct at a million
+    records, ~19 µs each to parse) while their days are a few thousand: normalizing per day
+    gives the same dates for a fraction of the work.
+    """
+    if isinstance(value, str) and _ISO_TIMESTAMP.fullmatch(value):
+        return value[:10]
+    return value
 
 
 def _brief(parsed: Parsed) -> tuple[str | None, bool]:

@@ -1,0 +1,50 @@
+"""Feature building: timestamps normalized per day give the same dates."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crmresolve.features import _timestamp_day, build_features
+from crmresolve.normalize import normalize_date
+from crmresolve.table import Table
+
+_two = st.integers(0, 99).map(lambda v: f"{v:02d}")
+_stamps = st.builds(
+    lambda y, mo, d, sep, h, mi, sec, frac, tz: f"{y:04d}-{mo}-{d}{sep}{h}:{mi}{sec}{frac}{tz}",
+    st.integers(0, 9999),
+    _two,
+    _two,
+    st.sampled_from(["T", " "]),
+    _two,
+    _two,
+    st.one_of(st.just(""), _two.map(lambda v: ":" + v)),
+    st.sampled_from(["", ".5", ".123456"]),
+    st.sampled_from(["", "Z", "+02:00", "-0700", "+05"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_stamps)
+def test_a_timestamp_normalizes_like_its_day(stamp: str) -> None:
+    assert normalize_date(stamp) == normalize_date(_timestamp_day(stamp))
+
+
+def test_only_strict_iso_timestamps_are_cut() -> None:
+    assert _timestamp_day("2025-06-22T10:26:37") == "2025-06-22"
+    for other in ("22/06/2025 10:26", " 2025-06-22T10:26", "2025-06-22", None, 20250622):
+        assert _timestamp_day(other) == other
+
+
+def test_updated_at_feature_equals_the_per_value_dates() -> None:
+    values = [
+        "2025-06-22T10:26:37",
+        "2025-06-22 23:59:59+02:00",
+        "22/06/2025",
+        "2025-02-30T10:00",
+        None,
+        "1970-01-01T00:00:00Z",
+    ]
+    t = Table.from_columns({"changed": values})
+    got = build_features(t, {"updated_at": ["changed"]}, workers=1).columns["updated_at"]
+    assert got.tolist() == [normalize_date(v) for v in values]
