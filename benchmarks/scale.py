@@ -176,6 +176,7 @@ def run_crmresolve(
     patch(pipeline, "build_features", "features")
     patch(pipeline, "generate_pairs", "blocking")
     patch(pipeline, "compute_gamma", "gamma")
+    patch(pipeline, "estimate_u", "fit")
     patch(FellegiSunter, "fit", "fit")
     patch(FellegiSunter, "compute_gamma", "gamma")
     patch(FellegiSunter, "predict", "predict")

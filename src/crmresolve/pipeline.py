@@ -45,7 +45,7 @@ from crmresolve.features import Features, build_features, default_workers
 from crmresolve.io import load_table
 from crmresolve.progress import Progress, ProgressOption
 from crmresolve.roles import FieldMap, validate_field_map
-from crmresolve.score import FellegiSunter, match_probability
+from crmresolve.score import FellegiSunter, estimate_u, match_probability
 from crmresolve.score.guards import Guard, apply_guards, default_guards
 from crmresolve.survive import GoldenRecords, RuleSet, build_golden_records
 from crmresolve.table import ObjArray, Table
@@ -469,7 +469,21 @@ class Resolver:
         if not len(gamma):
             raise ValueError("blocking produced no candidate pairs; nothing to learn from")
         with self._progress.phase("training"):
-            model.fit(gamma, feats.columns, link_sources=sources, cache=cache)
+            # The random pairs for u, computed here to spread them over the cores like the
+            # candidates (the model would draw the very same pairs with one thread).
+            threads = default_workers()
+            u_sample = estimate_u(
+                feats.columns,
+                feats.n_records,
+                comps,
+                sample_size=self.u_sample_size,
+                link_sources=sources,
+                seed=self.seed,
+                cache=cache,
+                threads=threads,
+            )
+            release_free_memory()
+            model.fit(gamma, feats.columns, link_sources=sources, u_sample=u_sample)
         self.model_ = model
         self.blocking_rules_ = rules
         return pairs, gamma

@@ -170,6 +170,7 @@ def pair_levels(
     comparisons: Sequence[ComparisonLike],
     *,
     cache: object = None,
+    threads: int = 1,
 ) -> npt.NDArray[np.int8]:
     """``int8[n_pairs, n_comparisons]`` levels of the pairs.
 
@@ -178,7 +179,8 @@ def pair_levels(
     every chunk and comparison instead of one per chunk and comparison); other comparison
     objects get the plain ``compute(features, left, right)`` call, ``_CHUNK`` pairs at a time.
     The levels are the same either way. ``cache``: a :class:`crmresolve.compare.FeatureCache`
-    of these ``features`` to reuse (its factorisations and tables are kept for later calls).
+    of these ``features`` to reuse (its factorisations and tables are kept for later calls);
+    ``threads``: see :func:`crmresolve.compare.compute_gamma` (same levels on any number).
     """
     feats: dict[str, npt.NDArray[Any]] = dict(features)
     # score does not depend on compare (comparisons only follow its protocol): imported here.
@@ -188,7 +190,7 @@ def pair_levels(
         raise TypeError(f"cache must be a crmresolve.compare.FeatureCache, not {type(cache)}")
     compare_comps = [c for c in comparisons if isinstance(c, Comparison)]
     if compare_comps and len(compare_comps) == len(comparisons):
-        return compute_gamma(feats, left, right, compare_comps, cache=cache)
+        return compute_gamma(feats, left, right, compare_comps, cache=cache, threads=threads)
     gamma = np.empty((len(left), len(comparisons)), dtype=np.int8)
     for start in range(0, len(left), _CHUNK):
         sl = slice(start, start + _CHUNK)
@@ -206,13 +208,13 @@ def estimate_u(
     link_sources: npt.ArrayLike | None = None,
     seed: int = 0,
     cache: object = None,
+    threads: int = 1,
 ) -> USample:
     """Compare ``sample_size`` random record pairs and collect their levels.
 
     Deterministic for a given ``seed`` (``np.random.default_rng(seed)``). In link mode
     (``link_sources``: one source label per record) only cross-source pairs are drawn.
-    ``cache``: a :class:`crmresolve.compare.FeatureCache` of ``features`` (see
-    :func:`pair_levels`).
+    ``cache`` and ``threads``: see :func:`pair_levels`.
 
     >>> class Eq:  # a one-level-plus-else stand-in comparison
     ...     name, columns, level_labels = "x", ("x",), ["else", "exact"]
@@ -230,7 +232,7 @@ def estimate_u(
     n_levels = [len(c.level_labels) for c in comparisons]
     rng = np.random.default_rng(seed)
     left, right = sample_pairs(n_records, sample_size, rng, link_sources)
-    gamma = pair_levels(features, left, right, comparisons, cache=cache)
+    gamma = pair_levels(features, left, right, comparisons, cache=cache, threads=threads)
     return USample.from_gamma(
         gamma, n_levels, n_total_pairs=count_total_pairs(n_records, link_sources)
     )
