@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 from collections import Counter
 from itertools import combinations
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -40,6 +42,9 @@ from crmresolve.block import (
     soundex,
     year,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from block_helpers import three_ways
 
 Triple = tuple[int, int, int]
 
@@ -530,16 +535,11 @@ def test_split_oversized_blocks_match_reference(limit: int) -> None:
         "b": obj(rng.choice(["p", "q"], 60).tolist()),
     }
     rules = [block_on("b"), block_on("a")]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OversizedBlockWarning)
-        got = generate_pairs(f, rules, max_block_size=limit, split_oversized=True)
-        chunks = list(
-            iter_pairs(f, rules, max_block_size=limit, split_oversized=True, chunk_size=7)
-        )
-        diag = diagnose(f, rules, max_block_size=limit, split_oversized=True)
+    got, streamed, diag = three_ways(
+        f, rules, max_block_size=limit, split_oversized=True, chunk_size=7
+    )
     expected = split_reference(f, rules[0], limit) | split_reference(f, rules[1], limit)
     assert set(zip(got.left.tolist(), got.right.tolist(), strict=True)) == expected
-    streamed = sorted(t for c in chunks for t in as_triples(c))
     assert streamed == sorted(as_triples(got))
     assert diag.rules[-1].cumulative_pairs == len(got)
     # bounded: no record gains more than 2 * (limit - 1) partners per rule
