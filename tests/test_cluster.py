@@ -600,15 +600,12 @@ def test_numpy_and_python_conflict_paths_agree(
     pairs = [(i, j) for i in idx for j in idx if i < j]
     overrides = set(data.draw(st.lists(st.sampled_from(pairs), max_size=3)))
     cannot = set(data.draw(st.lists(st.sampled_from(pairs), max_size=2)))
-    cc = ComponentConflicts(
-        _Memo(attrs),
-        attrs.dob.tolist(),
-        attrs.name.tolist(),
-        attrs.identifier.tolist(),
-        attrs.email.tolist(),
-        overrides,
-        cannot,
-    )
+
+    def conflicts(over: set[tuple[int, int]], never: set[tuple[int, int]]) -> ComponentConflicts:
+        codes = (attrs.dob, attrs.name, attrs.identifier, attrs.email)
+        return ComponentConflicts(_Memo(attrs), *(c.tolist() for c in codes), over, never)
+
+    cc = conflicts(overrides, cannot)
     a = np.array(idx[: k // 2], dtype=np.int64)
     b = np.array(idx[k // 2 :], dtype=np.int64)
     matrix = cc.cross(a, b)
@@ -616,15 +613,7 @@ def test_numpy_and_python_conflict_paths_agree(
         for s, j in enumerate(b.tolist()):
             assert matrix[r, s] == cc.pair(i, j)
     # The vectorised all-pairs rule (no overrides, no cannot-links) agrees with pair().
-    plain = ComponentConflicts(
-        _Memo(attrs),
-        attrs.dob.tolist(),
-        attrs.name.tolist(),
-        attrs.identifier.tolist(),
-        attrs.email.tolist(),
-        set(),
-        set(),
-    )
+    plain = conflicts(set(), set())
     pa = np.array([i for i, _ in pairs], dtype=np.int64)
     pb = np.array([j for _, j in pairs], dtype=np.int64)
     codes = pair_codes(
