@@ -43,6 +43,7 @@ TEXT_ROLES = frozenset({"given_name", "surname", "full_name", "company", "street
 
 _PARSERS = {"email": "parse_email", "phone": "parse_phone", "dob": "parse_date"}
 _PUNCT = re.compile(r"[^\w\s]")
+_NON_DIGIT = re.compile(r"\D+")
 
 
 # ---------------------------------------------------------------------------- value helpers
@@ -56,7 +57,7 @@ def default_key(value: str, role: str | None = None) -> str:
     ('robert smith', 'jose', '1555010')
     """
     if role == "phone":
-        digits = "".join(ch for ch in value if ch.isdigit())
+        digits = _NON_DIGIT.sub("", value)
         if digits:
             return digits
     text = value.strip()
@@ -146,13 +147,17 @@ def parse_timestamp(value: str) -> float | None:
 
 
 def _codes(values: Sequence[Hashable | None]) -> tuple[IntArray, list[Any]]:
-    """Factorise (``None`` → -1); distinct values in code order."""
-    index = {v: i for i, v in enumerate(dict.fromkeys(values))}
-    codes = np.array(list(map(index.__getitem__, values)), dtype=np.int64).reshape(-1)
-    nil = index.pop(None, None)
-    if nil is not None:
-        codes[codes == nil] = -1
-        codes[codes > nil] -= 1
+    """Factorise (``None`` → -1); distinct values in code order (first seen first).
+
+    >>> _codes(["b", None, "a", "b"])
+    (array([ 0, -1,  1,  0]), ['b', 'a'])
+    """
+    # One pass over the values (half the time of building the index first): None is seeded
+    # with -1 so that the next new value's code is len(index) - 1.
+    index: dict[Hashable | None, int] = {None: -1}
+    add = index.setdefault
+    codes = np.array([add(v, len(index) - 1) for v in values], dtype=np.int64).reshape(-1)
+    del index[None]
     return codes, list(index)
 
 
