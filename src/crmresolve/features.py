@@ -5,12 +5,16 @@ normalized once per distinct value and turned into the canonical feature columns
 ``docs/architecture.md`` (``given_name``, ``given_name_canonical``, ``surname``, ``full_name``,
 ``email``, ``email_local``, ``email_domain``, ``phone``, ``dob``, ``dob_typed``,
 ``house_number``, ``street``, ``city``, ``postcode``, ``country``, ``company``, ``identifier``,
-``source``, ``text``).
+``source``, ``text``, ``items``).
 
 ``dob`` holds valid dates only. ``dob_typed`` is ``dob`` where that is present, else an
 impossible date as typed in ISO shape (``1959-03-92``, see
 :func:`~crmresolve.normalize.parse_date`'s ``details["typed"]``), else ``None``: the dob
 comparison lets such a date reach its one-typo level, nothing else reads it.
+
+``items`` is the set of items listed in the cells of the ``items`` role (:func:`parse_items`),
+sorted and joined by :data:`~crmresolve.roles.ITEM_SEPARATOR`, so equal sets are equal strings;
+with several columns each item carries its column's position (``0:g05f``, ``1:kiyoo itoh``).
 
 It also reports, per raw column, which values are valid (for survivorship's ``ValidOnly`` rule)
 and the validation reasons (for the profile), so nothing is normalized twice.
@@ -24,6 +28,7 @@ and the validation reasons (for the profile), so nothing is normalized twice.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import re
@@ -49,11 +54,17 @@ from crmresolve.normalize import (
     split_name,
 )
 from crmresolve.normalize._base import Parsed
-from crmresolve.normalize._text import coerce_text, fold_accents, squeeze, strip_punctuation
-from crmresolve.roles import FieldMap, validate_field_map
+from crmresolve.normalize._text import (
+    coerce_text,
+    fold_accents,
+    nfkc,
+    squeeze,
+    strip_punctuation,
+)
+from crmresolve.roles import ITEM_SEPARATOR, FieldMap, validate_field_map
 from crmresolve.table import ObjArray, Table
 
-__all__ = ["Features", "build_features"]
+__all__ = ["Features", "build_features", "parse_items"]
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -358,10 +369,67 @@ def _build_features(
                 _simple,
             )
         )
+    if "items" in fmap:
+        cols["items"] = _obj(_items_feature(raw("items")))
     if "updated_at" in fmap:
         stamps = [_timestamp_day(v) for v in _first_present(raw("updated_at"), n)]
         cols["updated_at"] = _obj(_per_distinct(stamps, normalize_date))
     return Features(cols, valid, n)
+
+
+# Separators of the items in one cell. "**" and not "*": a lone asterisk is a mark inside a
+# value ("* AKZO NOBEL N.V."), and the item normalization drops it anyway.
+_ITEM_SPLIT = re.compile(r"\*\*|[;|\r\n]")
+
+
+def parse_items(value: object) -> tuple[str, ...]:
+    """The distinct normalized items listed in one cell, sorted.
+
+    Items are separated by ``;``, ``|``, ``**`` or line breaks. Not by ``,``: a comma is part
+    of many single items (``John Brent, Jr.``, ``Acme, Inc.``, ``Smith, John``), and splitting
+    there would invent items (``jr``, ``inc``) that unrelated records share. Nor is it judged
+    per column: a record's items would then depend on the other records of its batch, and a
+    record added to a :class:`~crmresolve.store.Store` on its own would get other items than
+    the same record in a full run. A list written with commas (``Golf, Tennis``) is one item
+    here; turn its commas into ``;`` before matching.
+
+    Each item is folded like free text (NFKC, case, accents, punctuation to spaces, spacing),
+    so ``Müller, K.`` and ``MULLER K`` are one item; empty items are dropped and repeated ones
+    kept once.
+
+    >>> parse_items("Hiroyuki Mizuno; KIYOO  ITOH ;; kiyoo itoh")
+    ('hiroyuki mizuno', 'kiyoo itoh')
+    >>> parse_items("A61N**A61B"), parse_items("John Brent, Jr.|Yu Lai"), parse_items(" ; ")
+    (('a61b', 'a61n'), ('john brent jr', 'yu lai'), ())
+    """
+    text = coerce_text(value)
+    if text is None:
+        return ()
+    # NFKC first: full-width separators (；｜) become the plain ones.
+    parts = _ITEM_SPLIT.split(nfkc(text))
+    items = {squeeze(strip_punctuation(fold_accents(p).casefold())) for p in parts}
+    items.discard("")
+    return tuple(sorted(items))
+
+
+def _prefixed_items(prefix: str, value: object) -> tuple[str, ...]:
+    return tuple(prefix + item for item in parse_items(value))
+
+
+def _items_feature(columns: Sequence[list[Any]]) -> list[str | None]:
+    """Per record, the canonical item set of the ``items`` columns (see :func:`parse_items`)."""
+    if len(columns) == 1:
+        return _per_distinct(columns[0], lambda v: ITEM_SEPARATOR.join(parse_items(v)) or None)
+    # The column's position keeps items of different columns apart (a co-inventor never
+    # matches a class code); normalized items hold no ":", so the prefix is unambiguous.
+    per_column = [
+        _per_distinct(values, functools.partial(_prefixed_items, f"{k}:"))
+        for k, values in enumerate(columns)
+    ]
+    return _per_distinct(
+        list(zip(*per_column, strict=True)),
+        lambda ts: ITEM_SEPARATOR.join(sorted(i for t in ts for i in t)) or None,
+    )
 
 
 # A strict ISO timestamp: its date is taken as written (no time-zone shift, see

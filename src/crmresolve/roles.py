@@ -5,13 +5,33 @@ A *field map* says which input columns play which role, e.g. ``{"email": ["Email
 
 >>> parse_field_specs(["email=Email", "phone=Phone,Mobile"])
 {'email': ['Email'], 'phone': ['Phone', 'Mobile']}
+
+Most roles hold one value per cell. ``text`` is free text (titles, notes: compared by word
+overlap). ``items`` is a *list in one cell*: co-inventors ``"Hiroyuki Mizuno; Kiyoo Itoh"``,
+classification codes ``"G05F; G11C"`` or ``"A61N**A61B"``, tags. Each cell is split into items
+on ``;``, ``|``, ``**`` and line breaks (not on ``,``, which single items contain too: ``John
+Brent, Jr.``; see :func:`crmresolve.features.parse_items`), each item is normalized on its own,
+and two records are compared by how many items they share
+(:func:`crmresolve.compare.library.items_comparison`), not by how alike the whole strings are.
+The items of several ``items`` columns are kept apart: a co-inventor never matches a class
+code.
+
+>>> parse_field_specs(["items=coinventors,cpc_subclasses"])
+{'items': ['coinventors', 'cpc_subclasses']}
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ["ROLES", "FieldMap", "FieldSpecError", "parse_field_specs", "validate_field_map"]
+__all__ = [
+    "ITEM_SEPARATOR",
+    "ROLES",
+    "FieldMap",
+    "FieldSpecError",
+    "parse_field_specs",
+    "validate_field_map",
+]
 
 #: Every role crmresolve knows, in the order they are documented.
 ROLES: tuple[str, ...] = (
@@ -30,7 +50,13 @@ ROLES: tuple[str, ...] = (
     "updated_at",
     "source",
     "text",
+    "items",
 )
+
+#: Joins the items of an ``items`` feature value (``"g05f|g11c"``): the joined value stays one
+#: plain ``str`` like every other feature value. Normalized items hold only letters, digits
+#: and single spaces (punctuation becomes a space), so none can contain it.
+ITEM_SEPARATOR = "|"
 
 FieldMap = dict[str, list[str]]
 

@@ -26,12 +26,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib
+import itertools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Final, cast
+from typing import Any, Final, NamedTuple, cast
 
 import jellyfish
 import numpy as np
@@ -44,10 +45,12 @@ from crmresolve.compare._batch import (
     IntArray,
     ObjArray,
     PairBatch,
+    _popcount,
     factorize,
     parse_iso_date,
     per_unique,
 )
+from crmresolve.roles import ITEM_SEPARATOR
 
 __all__ = [
     "LEVEL_TYPES",
@@ -62,6 +65,7 @@ __all__ = [
     "ExactMatch",
     "HouseNumberAndStreet",
     "InitialMatch",
+    "ItemsSharedAtLeast",
     "JaccardAtLeast",
     "JaroWinklerAtLeast",
     "Level",
@@ -736,6 +740,64 @@ class HouseNumberAndStreet(Level):
         return f"same house number, street jaro-winkler >= {self.threshold:g}"
 
 
+# --- item sets ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemsSharedAtLeast(Level):
+    """The two item sets share at least ``count`` items.
+
+    Reads an ``items`` feature: each value is a set of items joined by
+    :data:`~crmresolve.roles.ITEM_SEPARATOR` (:func:`crmresolve.features.parse_items` builds
+    them from cells such as ``"Hiroyuki Mizuno; Kiyoo Itoh"``). Items are taken as they are
+    (already normalized); empty items do not count.
+
+    >>> import numpy as np
+    >>> from crmresolve.compare._batch import FeatureCache, PairBatch
+    >>> sets = ["a61b|a61n|g01n", "a61n|g01n", "a61n", "h01l", None]
+    >>> pairs = PairBatch(FeatureCache({"items": np.array(sets, dtype=object)}),
+    ...                   np.array([0, 0, 0, 0]), np.array([1, 2, 3, 4]))
+    >>> ItemsSharedAtLeast("items", 2).evaluate(pairs).tolist()
+    [True, False, False, False]
+    >>> ItemsSharedAtLeast("items", 1).evaluate(pairs).tolist()
+    [True, True, False, False]
+    """
+
+    column: str
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+        _check_count("count", self.count, 1)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        t = pairs.cache.derived(self.column, "items", _item_tables)
+        cl, cr = pairs.codes(self.column)
+        n = self.count
+        # Missing values (code -1) read the trailing empty entry: they never share anything.
+        cand = np.minimum(t.sizes[cl], t.sizes[cr]) >= n
+        idx = np.flatnonzero(cand)
+        a, b = cl[idx], cr[idx]
+        # The frequent items are counted exactly from bitmaps; the rest only need looking up
+        # where the two hashed signatures of rare items overlap (no common bit, no common item).
+        common = _popcount(t.frequent[a] & t.frequent[b])
+        done = common >= n
+        rare = (t.rare_signatures[a] & t.rare_signatures[b]) != 0
+        todo = np.flatnonzero(~done & rare & (common + np.minimum(t.rare[a], t.rare[b]) >= n))
+        if todo.size:
+            done[todo] = common[todo] + _shared_rare_items(t, a[todo], b[todo]) >= n
+        out = np.zeros(pairs.n, dtype=bool)
+        out[idx] = done
+        return out
+
+    def label(self, primary: str | None = None) -> str:
+        return _on(f"shared items >= {self.count}", self.column, primary)
+
+
 # --- composition -------------------------------------------------------------------------
 
 
@@ -827,6 +889,106 @@ def _length_table(uniques: ObjArray) -> IntArray:
 
 def _first_char_table(uniques: ObjArray) -> IntArray:
     return per_unique(uniques, lambda u: ord(u[0]) if u else -1, np.int64, -1)
+
+
+class _ItemTables(NamedTuple):
+    """Per distinct item set (plus an empty trailing entry for missing records).
+
+    Item ids rank the items by how many sets hold them (0 = the most common). The 64 most
+    common items are bits of ``frequent``; the others ("rare") are listed in ``ids``.
+    """
+
+    sizes: IntArray  # number of items
+    frequent: npt.NDArray[np.uint64]  # bit i set: the set holds item i (< 64)
+    rare: IntArray  # number of rare items
+    rare_signatures: npt.NDArray[np.uint64]  # bit (rare item id mod 64) set per rare item
+    starts: IntArray  # where the set's rare item ids begin in ``ids``
+    ids: IntArray  # rare item ids, ascending within each set
+    keys: IntArray  # set index * n_items + rare item id: ascending over the whole array
+    n_items: int
+
+
+# The most common items, counted exactly as the bits of one uint64 word (at most 64).
+_FREQUENT_ITEMS: Final = 64
+# Items looked up at once by _shared_rare_items: bounds the temporaries (~40 bytes per item)
+# whatever the set sizes.
+_ITEMS_BLOCK: Final = 1 << 18
+
+
+def _item_tables(uniques: ObjArray) -> _ItemTables:
+    lists = [u.split(ITEM_SEPARATOR) for u in uniques.tolist()]
+    n = len(lists)
+    vocabulary: dict[str, int] = {}
+    flat_items = list(itertools.chain.from_iterable(lists))
+    codes = factorize(flat_items, len(flat_items), vocabulary).astype(np.int64)
+    width = max(len(vocabulary), 1)
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=n)
+    owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    if "" in vocabulary:  # hand-built values may hold empty items: they are no items
+        keep = codes != vocabulary[""]
+        owner, codes = owner[keep], codes[keep]
+    # One entry per (set, item), also where a hand-built value repeats an item (a sort:
+    # np.unique's hashing is several times slower on a million keys).
+    pair = np.sort(owner * width + codes)
+    if pair.size:
+        pair = pair[np.concatenate(([True], pair[1:] != pair[:-1]))]
+    owner, codes = pair // width, pair % width
+    # Ids by how many sets hold the item, most common first: a few codes shared by many
+    # records (a popular class, a big co-applicant) become exact bits, cheap to intersect.
+    held = np.bincount(codes, minlength=width)
+    rank = np.empty(width, dtype=np.int64)
+    rank[np.argsort(-held, kind="stable")] = np.arange(width, dtype=np.int64)
+    pair = np.sort(owner * width + rank[codes])
+    owner, flat = pair // width, pair % width
+    sizes = np.bincount(owner, minlength=n + 1).astype(np.int64)
+    is_rare = flat >= _FREQUENT_ITEMS
+    bit = np.left_shift(np.uint64(1), (flat % 64).astype(np.uint64))
+    zero = np.uint64(0)
+    # Items are grouped by set: one OR-reduction per non-empty set.
+    nonempty = np.flatnonzero(sizes)
+    begin = (np.cumsum(sizes) - sizes)[nonempty]
+    frequent = np.zeros(n + 1, dtype=np.uint64)
+    rare_signatures = np.zeros(n + 1, dtype=np.uint64)
+    if nonempty.size:
+        frequent[nonempty] = np.bitwise_or.reduceat(np.where(is_rare, zero, bit), begin)
+        rare_signatures[nonempty] = np.bitwise_or.reduceat(np.where(is_rare, bit, zero), begin)
+    ids, rare_owner = flat[is_rare], owner[is_rare]
+    rare = np.bincount(rare_owner, minlength=n + 1).astype(np.int64)
+    starts = np.cumsum(rare) - rare
+    return _ItemTables(
+        sizes, frequent, rare, rare_signatures, starts, ids, rare_owner * width + ids, width
+    )
+
+
+def _shared_rare_items(t: _ItemTables, a: CodeArray, b: CodeArray) -> IntArray:
+    """Rare items in common per pair of item sets (codes ``a``, ``b``), without a Python loop.
+
+    Each rare item of the set with fewer becomes the key ``(other set, item)``, looked up by
+    binary search in the sorted keys of all sets; the hits are counted per pair. The count is
+    exact and the same whichever side is listed first.
+    """
+    swap = t.rare[a] > t.rare[b]
+    small = np.where(swap, b, a).astype(np.int64)
+    large = np.where(swap, a, b).astype(np.int64)
+    sizes = t.rare[small]
+    out = np.zeros(a.size, dtype=np.int64)
+    ends = np.cumsum(sizes)
+    total = int(ends[-1]) if ends.size else 0
+    cuts = np.searchsorted(ends, np.arange(_ITEMS_BLOCK, total, _ITEMS_BLOCK), side="right")
+    edges = np.unique(np.concatenate(([0], cuts, [a.size])))
+    for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        size = sizes[lo:hi]
+        owner = np.repeat(np.arange(hi - lo, dtype=np.int64), size)
+        if not owner.size:
+            continue
+        first = np.cumsum(size) - size
+        offset = np.arange(owner.size, dtype=np.int64) - first[owner]
+        items = t.ids[t.starts[small[lo:hi]][owner] + offset]
+        query = large[lo:hi][owner] * t.n_items + items
+        at = np.minimum(np.searchsorted(t.keys, query), t.keys.size - 1)
+        hit = t.keys[at] == query
+        out[lo:hi] = np.bincount(owner[hit], minlength=hi - lo)
+    return out
 
 
 def _date_table(uniques: ObjArray) -> npt.NDArray[np.int32]:

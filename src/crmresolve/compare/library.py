@@ -31,6 +31,7 @@ from crmresolve.compare.levels import (
     ExactMatch,
     HouseNumberAndStreet,
     InitialMatch,
+    ItemsSharedAtLeast,
     JaccardAtLeast,
     JaroWinklerAtLeast,
     Level,
@@ -53,6 +54,7 @@ __all__ = [
     "full_name_comparison",
     "given_name_comparison",
     "identifier_comparison",
+    "items_comparison",
     "name_comparison",
     "phone_comparison",
     "postcode_comparison",
@@ -324,6 +326,37 @@ def text_comparison(
     return Comparison("text", levels)
 
 
+def items_comparison(
+    column: str = "items", shared: Sequence[int] = (3, 2, 1), *, name: str = "items"
+) -> Comparison:
+    """Lists of items (co-inventors, class codes, tags; the ``items`` role): the same item set
+    → at least each count in ``shared`` of items in common (descending) → else.
+
+    The features hold each record's items as a sorted set
+    (:func:`crmresolve.features.parse_items`), so the exact level is "the same items, in any
+    order and spelling". Sharing is counted item by item, not as string similarity:
+    ``Kiyoo Itoh; Hiroyuki Mizuno`` and ``Hiroyuki Mizuno; Takeshi Sakata`` share one
+    co-inventor. The exact level carries the term frequency of the whole set (a lone common
+    class code is weak evidence); the model learns what each count is worth. A record without
+    items is missing, neither agreement nor disagreement.
+
+    >>> items_comparison().level_labels
+    ['else', 'shared items >= 1', 'shared items >= 2', 'shared items >= 3', 'exact match']
+    >>> import numpy as np
+    >>> sets = ["a61b|a61n", "a61b|a61n", "a61n|g01n", "h01l", None]
+    >>> f = {"items": np.array(sets, dtype=object)}
+    >>> items_comparison().compute(f, [0, 0, 0, 0], [1, 2, 3, 4]).tolist()
+    [4, 1, 0, -1]
+    """
+    counts = sorted(set(shared), reverse=True)
+    if not counts:
+        raise ValueError("items_comparison needs at least one count in shared")
+    levels: list[Level] = [ExactMatch(column)]
+    levels += [ItemsSharedAtLeast(column, n) for n in counts]
+    levels.append(Else())
+    return Comparison(name, levels, tf_column=column)
+
+
 def default_comparisons(available_keys: Iterable[str]) -> list[Comparison]:
     """The library comparisons the available feature keys support, in a stable order.
 
@@ -360,4 +393,6 @@ def default_comparisons(available_keys: Iterable[str]) -> list[Comparison]:
         out.append(identifier_comparison())
     if "text" in keys:
         out.append(text_comparison())
+    if "items" in keys:
+        out.append(items_comparison())
     return out
