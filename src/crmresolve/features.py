@@ -29,17 +29,15 @@ and the validation reasons (for the profile), so nothing is normalized twice.
 from __future__ import annotations
 
 import functools
-import multiprocessing
-import os
+import itertools
 import re
-import sys
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
 
+from crmresolve._fork import default_workers, fork_map
 from crmresolve.normalize import (
     canonical_given_name,
     country_to_region,
@@ -98,78 +96,20 @@ PARALLEL_MIN_DISTINCT = 20_000
 #: Distinct values per task sent to a worker process.
 _TASK_SIZE = 10_000
 
-# The function the forked workers apply (set before the pool forks, so closures need no pickling).
-_WORKER_FN: Callable[[Any], Any] | None = None
-# Worker processes of the running build_features call (1: normalize in this process).
-_WORKERS = 1
 
-
-def _worker_apply(chunk: list[Any]) -> list[Any]:
-    fn = _WORKER_FN
-    assert fn is not None
-    return [fn(v) for v in chunk]
-
-
-def default_workers() -> int:
-    """Worker processes for normalization: ``CRMRESOLVE_WORKERS`` or the usable cores."""
-    env = os.environ.get("CRMRESOLVE_WORKERS", "").strip()
-    if env:
-        return max(1, int(env))
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def _can_fork() -> bool:
-    return (
-        sys.platform.startswith("linux")
-        and "fork" in multiprocessing.get_all_start_methods()
-        and not multiprocessing.current_process().daemon
-    )
-
-
-@contextmanager
-def _parallel(workers: int) -> Iterator[None]:
-    """Let :func:`_per_distinct` spread large columns over ``workers`` forked processes.
-
-    Normalizers are pure functions of their input, so results do not depend on which process
-    computed them: the output is identical to the serial one.
-    """
-    global _WORKERS
-    previous = _WORKERS
-    _WORKERS = workers if workers > 1 and _can_fork() else 1
-    try:
-        yield
-    finally:
-        _WORKERS = previous
-
-
-def _parallel_map(fn: Callable[[K], T], keys: list[K]) -> list[T]:
-    """``[fn(k) for k in keys]`` computed by forked workers (forked here, so they see ``fn``)."""
-    global _WORKER_FN
-    _WORKER_FN = fn
-    try:
-        with multiprocessing.get_context("fork").Pool(_WORKERS) as pool:
-            chunks = [keys[i : i + _TASK_SIZE] for i in range(0, len(keys), _TASK_SIZE)]
-            out: list[T] = []
-            for part in pool.imap(_worker_apply, chunks):
-                out.extend(part)
-            return out
-    finally:
-        _WORKER_FN = None
-
-
-def _per_distinct(values: Sequence[K], fn: Callable[[K], T]) -> list[T]:
+def _per_distinct(values: Sequence[K], fn: Callable[[K], T], *, workers: int = 1) -> list[T]:
     """Apply ``fn`` once per distinct value: CRM columns repeat values a lot.
 
-    Inside :func:`build_features` with several workers, columns with many distinct values are
-    normalized by forked worker processes (same results, in the same order).
+    With several ``workers``, columns with many distinct values are normalized by forked
+    worker processes (normalizers are pure functions, so the results are the same, in the
+    same order).
     """
-    if _WORKERS > 1:
+    if workers > 1:
         keys = list(dict.fromkeys(values))
         if len(keys) >= PARALLEL_MIN_DISTINCT:
-            table = dict(zip(keys, _parallel_map(fn, keys), strict=True))
+            chunks = [keys[i : i + _TASK_SIZE] for i in range(0, len(keys), _TASK_SIZE)]
+            parts = fork_map(lambda chunk: [fn(k) for k in chunk], chunks, workers=workers)
+            table = dict(zip(keys, itertools.chain.from_iterable(parts), strict=True))
             return [table[v] for v in values]
     cache: dict[K, T] = {}
     out: list[T] = []
@@ -227,8 +167,8 @@ def build_features(
     records most e-mails and phones are distinct, and parsing them is pure Python); default
     :func:`default_workers`. Forked workers on Linux only; the result never depends on it.
     """
-    with _parallel(default_workers() if workers is None else workers):
-        return _build_features(table, fields, default_region=default_region)
+    n_workers = default_workers() if workers is None else workers
+    return _build_features(table, fields, default_region=default_region, workers=n_workers)
 
 
 def _build_features(
@@ -236,7 +176,9 @@ def _build_features(
     fields: Mapping[str, Sequence[str]],
     *,
     default_region: str,
+    workers: int,
 ) -> Features:
+    per_distinct = functools.partial(_per_distinct, workers=workers)
     fmap: FieldMap = validate_field_map(fields, table.column_names)
     n = len(table)
     cols: dict[str, ObjArray] = {}
@@ -248,7 +190,7 @@ def _build_features(
     # Country first: phones, dates and postcodes read it per record.
     region: list[str | None] = [None] * n
     if "country" in fmap:
-        region = _per_distinct(_first_present(raw("country"), n), country_to_region)
+        region = per_distinct(_first_present(raw("country"), n), country_to_region)
         cols["country"] = _obj(
             [
                 r.lower() if r else _simple(v)
@@ -260,17 +202,17 @@ def _build_features(
     surname: list[str | None] = [None] * n
     full: list[str | None] = [None] * n
     if "full_name" in fmap:
-        parts = _per_distinct(_first_present(raw("full_name"), n), split_name)
+        parts = per_distinct(_first_present(raw("full_name"), n), split_name)
         given = [_first_token(normalize_name(p[0], part="given")) if p[0] else None for p in parts]
         surname = [normalize_name(p[2], part="surname") if p[2] else None for p in parts]
     if "given_name" in fmap:
-        g = _per_distinct(
+        g = per_distinct(
             _first_present(raw("given_name"), n),
             lambda v: _first_token(normalize_name(v, part="given")),
         )
         given = [a if a is not None else b for a, b in zip(g, given, strict=True)]
     if "surname" in fmap:
-        s = _per_distinct(
+        s = per_distinct(
             _first_present(raw("surname"), n), lambda v: normalize_name(v, part="surname")
         )
         surname = [a if a is not None else b for a, b in zip(s, surname, strict=True)]
@@ -280,13 +222,13 @@ def _build_features(
         ]
         cols["given_name"] = _obj(given)
         cols["given_name_canonical"] = _obj(
-            _per_distinct(given, lambda v: canonical_given_name(v) if v else None)
+            per_distinct(given, lambda v: canonical_given_name(v) if v else None)
         )
         cols["surname"] = _obj(surname)
         cols["full_name"] = _obj(full)
 
     if "email" in fmap:
-        parsed_emails = [_per_distinct(c, lambda v: _brief(parse_email(v))) for c in raw("email")]
+        parsed_emails = [per_distinct(c, lambda v: _brief(parse_email(v))) for c in raw("email")]
         for name, parsed in zip(fmap["email"], parsed_emails, strict=True):
             valid[name] = np.array([ok for _, ok in parsed])
         emails = _first_present([[v for v, _ in pc] for pc in parsed_emails], n)
@@ -297,7 +239,7 @@ def _build_features(
     if "phone" in fmap:
         per_col: list[list[str | None]] = []
         for name, values in zip(fmap["phone"], raw("phone"), strict=True):
-            parsed = _per_distinct(
+            parsed = per_distinct(
                 list(zip(values, region, strict=True)),
                 lambda vr: _brief(parse_phone(vr[0], default_region=default_region, region=vr[1])),
             )
@@ -309,7 +251,7 @@ def _build_features(
         per_col = []
         typed_col: list[list[str | None]] = []
         for name, values in zip(fmap["dob"], raw("dob"), strict=True):
-            dates = _per_distinct(
+            dates = per_distinct(
                 list(zip(values, region, strict=True)),
                 lambda vr: _brief_date(parse_date(vr[0], country=vr[1])),
             )
@@ -331,7 +273,7 @@ def _build_features(
             " ".join(str(v) for v in vals if v is not None) or None
             for vals in zip(*raw("street"), strict=True)
         ]
-        parsed_addr = _per_distinct(
+        parsed_addr = per_distinct(
             list(zip(lines, region, strict=True)),
             lambda vr: _address_parts(parse_address(vr[0], country=vr[1])),
         )
@@ -340,19 +282,19 @@ def _build_features(
         cols["address"] = _obj([a[2] for a in parsed_addr])
 
     if "city" in fmap:
-        cols["city"] = _obj(_per_distinct(_first_present(raw("city"), n), _simple))
+        cols["city"] = _obj(per_distinct(_first_present(raw("city"), n), _simple))
     if "postcode" in fmap:
         cols["postcode"] = _obj(
-            _per_distinct(
+            per_distinct(
                 list(zip(_first_present(raw("postcode"), n), region, strict=True)),
                 lambda vr: normalize_postcode(vr[0], country=vr[1]),
             )
         )
     if "company" in fmap:
-        cols["company"] = _obj(_per_distinct(_first_present(raw("company"), n), normalize_company))
+        cols["company"] = _obj(per_distinct(_first_present(raw("company"), n), normalize_company))
     if "identifier" in fmap:
         cols["identifier"] = _obj(
-            _per_distinct(
+            per_distinct(
                 _first_present(raw("identifier"), n),
                 lambda v: squeeze(str(v)).upper().replace(" ", "") or None if v else None,
             )
@@ -361,7 +303,7 @@ def _build_features(
         cols["source"] = _obj(_first_present(raw("source"), n))
     if "text" in fmap:
         cols["text"] = _obj(
-            _per_distinct(
+            per_distinct(
                 [
                     " ".join(str(v) for v in vals if v is not None) or None
                     for vals in zip(*raw("text"), strict=True)
@@ -370,10 +312,10 @@ def _build_features(
             )
         )
     if "items" in fmap:
-        cols["items"] = _obj(_items_feature(raw("items")))
+        cols["items"] = _obj(_items_feature(per_distinct, raw("items")))
     if "updated_at" in fmap:
         stamps = [_timestamp_day(v) for v in _first_present(raw("updated_at"), n)]
-        cols["updated_at"] = _obj(_per_distinct(stamps, normalize_date))
+        cols["updated_at"] = _obj(per_distinct(stamps, normalize_date))
     return Features(cols, valid, n)
 
 
@@ -416,17 +358,19 @@ def _prefixed_items(prefix: str, value: object) -> tuple[str, ...]:
     return tuple(prefix + item for item in parse_items(value))
 
 
-def _items_feature(columns: Sequence[list[Any]]) -> list[str | None]:
+def _items_feature(
+    per_distinct: Callable[..., list[Any]], columns: Sequence[list[Any]]
+) -> list[str | None]:
     """Per record, the canonical item set of the ``items`` columns (see :func:`parse_items`)."""
     if len(columns) == 1:
-        return _per_distinct(columns[0], lambda v: ITEM_SEPARATOR.join(parse_items(v)) or None)
+        return per_distinct(columns[0], lambda v: ITEM_SEPARATOR.join(parse_items(v)) or None)
     # The column's position keeps items of different columns apart (a co-inventor never
     # matches a class code); normalized items hold no ":", so the prefix is unambiguous.
     per_column = [
-        _per_distinct(values, functools.partial(_prefixed_items, f"{k}:"))
+        per_distinct(values, functools.partial(_prefixed_items, f"{k}:"))
         for k, values in enumerate(columns)
     ]
-    return _per_distinct(
+    return per_distinct(
         list(zip(*per_column, strict=True)),
         lambda ts: ITEM_SEPARATOR.join(sorted(i for t in ts for i in t)) or None,
     )

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from crmresolve._fork import default_workers
 from crmresolve._memory import release_free_memory
 from crmresolve.block import (
     DEFAULT_MAX_BLOCK_SIZE,
@@ -41,7 +42,7 @@ from crmresolve.compare import (
     compute_gamma,
     default_comparisons,
 )
-from crmresolve.features import Features, build_features, default_workers
+from crmresolve.features import Features, build_features
 from crmresolve.io import load_table
 from crmresolve.progress import Progress, ProgressOption
 from crmresolve.roles import FieldMap, validate_field_map
