@@ -1,0 +1,166 @@
+"""Forked workers: same results as one process, in the same order."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from crmresolve import _fork
+from crmresolve.cluster import _core, cluster_pairs
+from crmresolve.survive import _golden, build_golden_records
+from crmresolve.table import Table
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError("part 3 failed")
+    return x
+
+
+def test_fork_map_keeps_the_order_of_the_parts() -> None:
+    parts = list(range(40))
+    assert _fork.fork_map(_square, parts, workers=2) == [p * p for p in parts]
+
+
+def test_fork_map_runs_closures_without_pickling_them() -> None:
+    data = np.arange(10)  # seen by the workers copy-on-write
+    assert _fork.fork_map(lambda i: int(data[i]) * 2, [1, 5, 9], workers=2) == [2, 10, 18]
+
+
+def test_fork_map_passes_a_worker_error_on() -> None:
+    with pytest.raises(ValueError, match="part 3 failed"):
+        _fork.fork_map(_fail_on_three, [1, 2, 3, 4], workers=2)
+
+
+def test_fork_map_runs_in_process_without_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_fork, "can_fork", lambda: False)
+    seen: list[int] = []
+    assert _fork.fork_map(lambda x: seen.append(x) or x, [1, 2], workers=2) == [1, 2]
+    assert seen == [1, 2]  # ran here: a worker's appends would not show
+
+
+def test_default_workers_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRMRESOLVE_WORKERS", "3")
+    assert _fork.default_workers() == 3
+    monkeypatch.setenv("CRMRESOLVE_WORKERS", "0")
+    assert _fork.default_workers() == 1
+
+
+def test_spans_cover_every_component_once() -> None:
+    rng = np.random.default_rng(4)
+    sizes = rng.integers(2, 50, size=3000)
+    spans = _core._spans(sizes, 2)
+    assert spans[0][0] == 0 and spans[-1][1] == sizes.size
+    assert all(a < b for a, b in spans)
+    assert all(b == c for (_, b), (c, _) in itertools.pairwise(spans))
+    assert len(spans) > 1
+    assert _core._spans(sizes, 1) == [(0, sizes.size)]
+    assert _core._spans(np.empty(0, dtype=np.int64), 2) == []
+
+
+def _households(n_groups: int, seed: int) -> tuple[dict[str, np.ndarray], list[list[int]]]:
+    """Groups of 2-8 records chained by strong edges, with clashing first names and birth
+    dates inside: every component is flagged and needs the greedy merge."""
+    rng = np.random.default_rng(seed)
+    given: list[str] = []
+    dob: list[str | None] = []
+    pairs: list[list[int]] = []
+    for _ in range(n_groups):
+        k = int(rng.integers(2, 9))
+        base = len(given)
+        for _ in range(k):
+            given.append(str(rng.choice(["ann", "bob", "cid", "dee"])))
+            dob.append(None if rng.random() < 0.3 else f"19{rng.integers(50, 53)}-01-01")
+        for i in range(k):
+            for j in range(i + 1, k):
+                if rng.random() < 0.6:
+                    pairs.append([base + i, base + j])
+    feats = {
+        "given_name": np.array(given, dtype=object),
+        "dob": np.array(dob, dtype=object),
+    }
+    return feats, pairs
+
+
+def test_forked_merge_gives_the_same_clusters(monkeypatch: pytest.MonkeyPatch) -> None:
+    feats, pairs = _households(600, seed=11)
+    n = feats["given_name"].size
+    ids = [f"r{i:05d}" for i in range(n)]
+    arr = np.asarray(pairs, dtype=np.int64)
+    prob = np.random.default_rng(3).uniform(0.55, 1.0, size=len(arr))
+    monkeypatch.setattr(_core, "_FORK_MIN_RECORDS", 0)
+    calls: list[int] = []
+    real = _core.fork_map
+
+    def counting(fn, parts, *, workers):  # type: ignore[no-untyped-def]
+        calls.append(len(parts))
+        return real(fn, parts, workers=workers)
+
+    monkeypatch.setattr(_core, "fork_map", counting)
+    one = cluster_pairs(n, ids, arr[:, 0], arr[:, 1], prob, features=feats, workers=1)
+    two = cluster_pairs(n, ids, arr[:, 0], arr[:, 1], prob, features=feats, workers=2)
+    assert calls[0] == 1 and calls[1] > 1  # the second run really was split
+    assert one.labels.tolist() == two.labels.tolist()
+    assert one.cluster_ids.tolist() == two.cluster_ids.tolist()
+    assert one.confidence.tolist() == two.confidence.tolist()
+    assert [s.to_dict() for s in one.splits] == [s.to_dict() for s in two.splits]
+    assert one.splits  # conflicts were found, so the merge had work to do
+
+
+def test_forked_golden_records_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(8)
+    n = 3000
+    labels = np.sort(rng.integers(0, 900, size=n))
+    labels = np.unique(labels, return_inverse=True)[1].reshape(-1)
+
+    def pick(options: list[str | None]) -> np.ndarray:
+        out = np.empty(n, dtype=object)
+        out[:] = [options[i] for i in rng.integers(0, len(options), size=n)]
+        return out
+
+    table = Table.from_columns(
+        {
+            "first": pick(["Ann", "ANN", "Anna", None, "Bob"]),
+            "email": pick(["a@x.org", "A@X.org", "b@y.com", None]),
+            "phone": pick(["(415) 555-0100", "+1 415 555 0100", "415.555.0199", None]),
+            "street": pick(["1 Main St", "1 Main Street", "2 Oak Rd", None]),
+            "city": pick(["Springfield", "springfield", None]),
+            "changed": pick(["2024-01-02", "2023-05-06T10:00:00", "03/04/2022", None]),
+            "system": pick(["crm", "web", None]),
+        },
+        ids=[f"r{i:05d}" for i in range(n)],
+    )
+    fields = {
+        "given_name": ["first"],
+        "email": ["email"],
+        "phone": ["phone"],
+        "street": ["street"],
+        "city": ["city"],
+        "updated_at": ["changed"],
+        "source": ["system"],
+    }
+    monkeypatch.setattr(_golden, "_FORK_MIN_RECORDS", 0)
+    calls: list[int] = []
+    real = _golden.fork_map
+
+    def counting(fn, parts, *, workers):  # type: ignore[no-untyped-def]
+        calls.append(workers)
+        return real(fn, parts, workers=workers)
+
+    monkeypatch.setattr(_golden, "fork_map", counting)
+    one = build_golden_records(table, labels, field_map=fields, workers=1)
+    two = build_golden_records(table, labels, field_map=fields, workers=2)
+    assert calls == [2]  # only the second run forked
+    assert one.cluster_ids.tolist() == two.cluster_ids.tolist()
+    assert list(one.columns) == list(two.columns)
+    for name in one.columns:
+        assert one.columns[name].tolist() == two.columns[name].tolist(), name
+    assert one.lineage.rows() == two.lineage.rows()
+    assert one.members == two.members
+    assert one.all_values == two.all_values
