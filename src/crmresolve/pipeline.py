@@ -425,7 +425,7 @@ class Resolver:
         if not comps:
             raise ValueError(
                 "no identity field to compare: map at least one of given_name, surname, "
-                "full_name, email, phone, dob, street, postcode, company, identifier, text"
+                "full_name, email, phone, dob, street, postcode, company, identifier, text, items"
             )
         return comps
 

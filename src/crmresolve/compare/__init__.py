@@ -35,6 +35,7 @@ from crmresolve.compare.levels import (
     ExactMatch,
     HouseNumberAndStreet,
     InitialMatch,
+    ItemsSharedAtLeast,
     JaccardAtLeast,
     JaroWinklerAtLeast,
     Level,
@@ -58,10 +59,12 @@ from crmresolve.compare.library import (
     full_name_comparison,
     given_name_comparison,
     identifier_comparison,
+    items_comparison,
     name_comparison,
     phone_comparison,
     postcode_comparison,
     surname_comparison,
+    text_comparison,
 )
 
 __all__ = [
@@ -81,6 +84,7 @@ __all__ = [
     "Features",
     "HouseNumberAndStreet",
     "InitialMatch",
+    "ItemsSharedAtLeast",
     "JaccardAtLeast",
     "JaroWinklerAtLeast",
     "Level",
@@ -103,9 +107,11 @@ __all__ = [
     "full_name_comparison",
     "given_name_comparison",
     "identifier_comparison",
+    "items_comparison",
     "level_from_dict",
     "name_comparison",
     "phone_comparison",
     "postcode_comparison",
     "surname_comparison",
+    "text_comparison",
 ]
