@@ -1151,7 +1151,7 @@ def cluster_pairs(
 _Refused = list[tuple[int, int, int]]
 
 # Below this many flagged records the merge runs in this process: forking a large process
-# costs a noticeable fraction of a second, merging 50,000 records about a second.
+# and starting its workers costs a fraction of a second, more than a short merge gains.
 _FORK_MIN_RECORDS = 50_000
 
 

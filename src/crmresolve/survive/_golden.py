@@ -441,8 +441,8 @@ def _build(
     )
 
 
-# Below this many records the fields are done in this process: forking costs a noticeable
-# fraction of a second, the whole survivorship of 50,000 records about a second.
+# Below this many records the fields are done in this process: forking a large process and
+# starting its workers costs a fraction of a second, more than a small table gains.
 _FORK_MIN_RECORDS = 50_000
 
 
