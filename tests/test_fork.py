@@ -9,8 +9,6 @@ import pytest
 
 from crmresolve import _fork
 from crmresolve.cluster import _core, cluster_pairs
-from crmresolve.survive import _golden, build_golden_records
-from crmresolve.table import Table
 
 
 def _square(x: int) -> int:
@@ -111,56 +109,3 @@ def test_forked_merge_gives_the_same_clusters(monkeypatch: pytest.MonkeyPatch) -
     assert one.confidence.tolist() == two.confidence.tolist()
     assert [s.to_dict() for s in one.splits] == [s.to_dict() for s in two.splits]
     assert one.splits  # conflicts were found, so the merge had work to do
-
-
-def test_forked_golden_records_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    rng = np.random.default_rng(8)
-    n = 3000
-    labels = np.sort(rng.integers(0, 900, size=n))
-    labels = np.unique(labels, return_inverse=True)[1].reshape(-1)
-
-    def pick(options: list[str | None]) -> np.ndarray:
-        out = np.empty(n, dtype=object)
-        out[:] = [options[i] for i in rng.integers(0, len(options), size=n)]
-        return out
-
-    table = Table.from_columns(
-        {
-            "first": pick(["Ann", "ANN", "Anna", None, "Bob"]),
-            "email": pick(["a@x.org", "A@X.org", "b@y.com", None]),
-            "phone": pick(["(415) 555-0100", "+1 415 555 0100", "415.555.0199", None]),
-            "street": pick(["1 Main St", "1 Main Street", "2 Oak Rd", None]),
-            "city": pick(["Springfield", "springfield", None]),
-            "changed": pick(["2024-01-02", "2023-05-06T10:00:00", "03/04/2022", None]),
-            "system": pick(["crm", "web", None]),
-        },
-        ids=[f"r{i:05d}" for i in range(n)],
-    )
-    fields = {
-        "given_name": ["first"],
-        "email": ["email"],
-        "phone": ["phone"],
-        "street": ["street"],
-        "city": ["city"],
-        "updated_at": ["changed"],
-        "source": ["system"],
-    }
-    monkeypatch.setattr(_golden, "_FORK_MIN_RECORDS", 0)
-    calls: list[int] = []
-    real = _golden.fork_map
-
-    def counting(fn, parts, *, workers):  # type: ignore[no-untyped-def]
-        calls.append(workers)
-        return real(fn, parts, workers=workers)
-
-    monkeypatch.setattr(_golden, "fork_map", counting)
-    one = build_golden_records(table, labels, field_map=fields, workers=1)
-    two = build_golden_records(table, labels, field_map=fields, workers=2)
-    assert calls == [2]  # only the second run forked
-    assert one.cluster_ids.tolist() == two.cluster_ids.tolist()
-    assert list(one.columns) == list(two.columns)
-    for name in one.columns:
-        assert one.columns[name].tolist() == two.columns[name].tolist(), name
-    assert one.lineage.rows() == two.lineage.rows()
-    assert one.members == two.members
-    assert one.all_values == two.all_values

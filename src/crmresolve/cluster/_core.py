@@ -553,20 +553,17 @@ class Clusterer:
         # lift conflicts only between compatible first names.
         strong[eidx] &= names_ok(attrs, lo[eidx], hi[eidx])
         strong_l = strong.tolist()
-        eidx_l = eidx.tolist()
         # Log-odds of the edges in `eidx` order (clipped so that p = 1 stays finite).
         p_clip = np.clip(pe[eidx], 1e-12, 1.0 - 1e-12)
-        evidence_l = (np.log(p_clip) - np.log1p(-p_clip)).tolist()
-        # Attribute codes as Python lists in `recs` order: a component is a slice of them.
-        dob_all = attrs.dob[recs].tolist()
-        name_all = attrs.name[recs].tolist()
-        ident_all = attrs.identifier[recs].tolist()
-        email_all = attrs.email[recs].tolist()
-        src_all = None if source_codes is None else source_codes[recs].tolist()
-        rank_all = (recs if ranks is None else ranks[recs]).tolist()
+        evidence = np.log(p_clip) - np.log1p(-p_clip)
+        # Attribute codes in `recs` order: a component is a slice of them.
+        codes = (attrs.dob[recs], attrs.name[recs], attrs.identifier[recs], attrs.email[recs])
+        src_codes = None if source_codes is None else source_codes[recs]
+        rank = recs if ranks is None else ranks[recs]
         new_group = np.empty(recs.size, dtype=np.int64)
         scored: dict[int, set[tuple[int, int]]] = {}
         if pair_scorer is not None:
+            eidx_l = eidx.tolist()
             scored = self._scored_overrides(
                 memo,
                 recs,
@@ -574,7 +571,7 @@ class Clusterer:
                 starts,
                 ends,
                 cannot_by_comp,
-                (attrs.dob[recs], attrs.name[recs], attrs.identifier[recs], attrs.email[recs]),
+                codes,
                 pair_scorer,
                 [eidx_l[es:ee] for es, ee in zip(e_starts.tolist(), e_ends.tolist(), strict=True)],
                 l_loc,
@@ -582,26 +579,42 @@ class Clusterer:
                 must_l,
                 dense,
             )
-        starts_l, ends_l = starts.tolist(), ends.tolist()
-        e_starts_l, e_ends_l = e_starts.tolist(), e_ends.tolist()
-        rc_l = rc.tolist()
+            del eidx_l
         majority = self.majority
 
         def merge_span(span: tuple[int, int]) -> tuple[list[list[int] | None], _Refused]:
             """Greedy merge of components span[0]..span[1]-1: each one's roots (``None``:
-            the whole component is one cluster) and the edges refused on the way."""
+            the whole component is one cluster) and the edges refused on the way.
+
+            The span's values become Python lists here, in the worker that merges them: read
+            from lists made before the fork, each one would copy its memory page into every
+            worker (reading a Python object writes its reference count).
+            """
+            j0, j1 = span
+            r0, r1 = int(starts[j0]), int(ends[j1 - 1])
+            e0, e1 = int(e_starts[j0]), int(e_ends[j1 - 1])
+            dob_sp, name_sp, ident_sp, email_sp = (c[r0:r1].tolist() for c in codes)
+            src_sp = None if src_codes is None else src_codes[r0:r1].tolist()
+            rank_sp = rank[r0:r1].tolist()
+            eidx_sp = eidx[e0:e1].tolist()
+            evidence_sp = evidence[e0:e1].tolist()
             out: list[list[int] | None] = []
             span_refused: _Refused = []
-            for j in range(*span):
-                s, e, es, ee = starts_l[j], ends_l[j], e_starts_l[j], e_ends_l[j]
-                cid = rc_l[s]
-                edges = eidx_l[es:ee]
+            for cid, s, e, es, ee in zip(
+                rc[starts[j0:j1]].tolist(),
+                (starts[j0:j1] - r0).tolist(),
+                (ends[j0:j1] - r0).tolist(),
+                (e_starts[j0:j1] - e0).tolist(),
+                (e_ends[j0:j1] - e0).tolist(),
+                strict=True,
+            ):
+                edges = eidx_sp[es:ee]
                 k = e - s
                 limit = k if dense is not None and dense[cid] else max_size
                 if (
                     k <= limit
                     and cid not in cannot_by_comp
-                    and _values_agree(memo, dob_all[s:e], name_all[s:e], ident_all[s:e])
+                    and _values_agree(memo, dob_sp[s:e], name_sp[s:e], ident_sp[s:e])
                 ):
                     # Flagged only because it holds several (compatible) values: one cluster.
                     out.append(None)
@@ -611,10 +624,10 @@ class Clusterer:
                 } | scored.get(cid, set())
                 cc = ComponentConflicts(
                     memo,
-                    dob_all[s:e],
-                    name_all[s:e],
-                    ident_all[s:e],
-                    email_all[s:e],
+                    dob_sp[s:e],
+                    name_sp[s:e],
+                    ident_sp[s:e],
+                    email_sp[s:e],
                     overrides,
                     cannot_by_comp.get(cid, set()),
                 )
@@ -630,9 +643,9 @@ class Clusterer:
                         cid,
                         span_refused,
                         majority,
-                        None if src_all is None else src_all[s:e],
-                        evidence_l[es:ee],
-                        rank_all[s:e],
+                        None if src_sp is None else src_sp[s:e],
+                        evidence_sp[es:ee],
+                        rank_sp[s:e],
                     )
                 )
             return out, span_refused
@@ -640,6 +653,7 @@ class Clusterer:
         workers = default_workers() if self.workers is None else self.workers
         spans = _spans(ends - starts, workers)
         results = fork_map(merge_span, spans, workers=workers)
+        starts_l, ends_l = starts.tolist(), ends.tolist()
         for (j0, j1), (roots_list, span_refused) in zip(spans, results, strict=True):
             refused.extend(span_refused)
             for j, roots in zip(range(j0, j1), roots_list, strict=True):
