@@ -10,19 +10,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from crmresolve._fork import default_workers, fork_map
 from crmresolve.cluster._graph import paused_gc
 from crmresolve.cluster._ids import cluster_ids_for
 from crmresolve.roles import validate_field_map
 from crmresolve.survive._config import RuleSet, load_rules
-from crmresolve.survive._engine import (
-    FIXED_RULE_NAMES,
-    Context,
-    UnitResult,
-    Validity,
-    notnull,
-    run_unit,
-)
+from crmresolve.survive._engine import FIXED_RULE_NAMES, Context, Validity, notnull, run_unit
 from crmresolve.survive._rules import FieldGroup, FieldRule, Rule
 from crmresolve.table import Table
 
@@ -273,7 +265,6 @@ def build_golden_records(
     validity: Validity | None = None,
     normalized: Mapping[str, ObjArray] | None = None,
     auto_normalize: bool = True,
-    workers: int | None = None,
 ) -> GoldenRecords:
     """Merge each cluster's records into one golden record with lineage.
 
@@ -292,9 +283,6 @@ def build_golden_records(
       package provides them (``auto_normalize``), else every value counts as valid.
     * ``normalized`` — column → normalized values per record; values are grouped by this form
       (default: case/accent/spacing-insensitive, see ``default_key``).
-    * ``workers`` — processes that choose the values, a share of the fields each (default:
-      ``CRMRESOLVE_WORKERS`` or the usable cores; forked on Linux for large tables only). The
-      golden records never depend on it.
 
     Raw values survive unchanged: a golden value is always the raw value of one member record.
     Values are grouped by normalized form for the rules (``"ROBERT SMITH"`` and ``"Robert
@@ -320,7 +308,6 @@ def build_golden_records(
             validity=validity,
             normalized=normalized,
             auto_normalize=auto_normalize,
-            workers=default_workers() if workers is None else workers,
         )
 
 
@@ -337,7 +324,6 @@ def _build(
     validity: Validity | None,
     normalized: Mapping[str, ObjArray] | None,
     auto_normalize: bool,
-    workers: int,
 ) -> GoldenRecords:
     labels, cids = _resolve_clusters(table, clustering, cluster_ids)
     ruleset = RuleSet.of(rules)
@@ -381,7 +367,11 @@ def _build(
     all_values: dict[str, list[tuple[str, ...]]] = {}
     lineage_parts: list[_Part] = []
     rule_index: dict[str, int] = {}  # rule name -> lineage rule code
-    for unit, res in zip(units, _run_units(ctx, units, workers), strict=True):
+    # The units run in this process. Forked workers would be faster but each would copy most
+    # of the table's strings (reading a Python object writes its reference count, so the page
+    # is copied): at a million records the process tree grew from 3.7 to 5.8 GiB.
+    for unit in units:
+        res = run_unit(ctx, unit)
         names = [r.describe() for r in unit.chain] + [FIXED_RULE_NAMES[k] for k in (-3, -2, -1)]
         codes = np.array([rule_index.setdefault(r, len(rule_index)) for r in names], np.int16)
         has = res.winner >= 0
@@ -439,27 +429,6 @@ def _build(
         all_values=all_values,
         rules=tuple(u.describe() for u in units),
     )
-
-
-# Below this many records the fields are done in this process: forking a large process and
-# starting its workers costs a fraction of a second, more than a small table gains.
-_FORK_MIN_RECORDS = 50_000
-
-
-def _run_units(
-    ctx: Context, units: Sequence[FieldRule | FieldGroup], workers: int
-) -> list[UnitResult]:
-    """``run_unit`` for every unit, in unit order; the units are independent, so a large table
-    spreads them over forked workers (largest units first, so that none is left for last)."""
-    if workers <= 1 or ctx.n < _FORK_MIN_RECORDS or len(units) < 2:
-        return [run_unit(ctx, u) for u in units]
-    # Filled once here rather than in every worker: every unit reads it.
-    for name in ctx.table.columns:
-        ctx.present(name)
-    order = sorted(range(len(units)), key=lambda i: -len(units[i].columns))
-    results = fork_map(lambda i: run_unit(ctx, units[i]), order, workers=workers)
-    by_unit: dict[int, UnitResult] = dict(zip(order, results, strict=True))
-    return [by_unit[i] for i in range(len(units))]
 
 
 def _first(columns: Sequence[str] | None) -> str | None:
