@@ -465,7 +465,7 @@ class Resolver:
         with self._progress.phase("blocking"):
             pairs = self._pairs(feats, rules, sources)
         with self._progress.phase("comparing"):
-            gamma = _gamma(feats, pairs, comps, cache)
+            gamma = _gamma(feats, pairs.left, pairs.right, comps, cache)
         model = FellegiSunter(comps, seed=self.seed, u_sample_size=self.u_sample_size)
         if not len(gamma):
             raise ValueError("blocking produced no candidate pairs; nothing to learn from")
@@ -514,7 +514,7 @@ class Resolver:
             with self._progress.phase("comparing"):
                 known = [c for c in self.model_.comparisons if isinstance(c, Comparison)]
                 if len(known) == len(self.model_.comparisons):
-                    gamma = _gamma(feats, pairs, known, cache)
+                    gamma = _gamma(feats, pairs.left, pairs.right, known, cache)
                 else:  # comparisons of the protocol only: the model computes them
                     gamma = self.model_.compute_gamma(
                         feats.columns, pairs.left, pairs.right, cache=cache
@@ -530,8 +530,13 @@ class Resolver:
         )
         probability = match_probability(weight)
 
+        library_comps = [c for c in comps if isinstance(c, Comparison)]
+
         def score_direct(lft: IntArray, rgt: IntArray, cache: FeatureCache = cache) -> FloatArray:
-            g = model.compute_gamma(feats.columns, lft, rgt, cache=cache)
+            if len(library_comps) == len(comps):
+                g = _gamma(feats, lft, rgt, library_comps, cache)
+            else:  # comparisons of the protocol only: the model computes them
+                g = model.compute_gamma(feats.columns, lft, rgt, cache=cache)
             w, _ = _score(model, guards, feats.columns, lft, rgt, g, freq)
             return match_probability(w)
 
@@ -635,18 +640,19 @@ GAMMA_THREAD_CHUNK = 1 << 17
 
 def _gamma(
     feats: Features,
-    pairs: CandidatePairs,
+    left: IntArray,
+    right: IntArray,
     comparisons: Sequence[Comparison],
     cache: FeatureCache,
 ) -> npt.NDArray[np.int8]:
-    """Gamma of the candidate pairs, chunks spread over a thread per usable core (numpy and
+    """Gamma of record pairs, chunks spread over a thread per usable core (numpy and
     rapidfuzz release the GIL for most of the work; each chunk writes its own rows, so the
     result does not depend on the threads)."""
     threads = default_workers()
     gamma = compute_gamma(
         feats.columns,
-        pairs.left,
-        pairs.right,
+        left,
+        right,
         comparisons,
         cache=cache,
         threads=threads,
