@@ -174,6 +174,7 @@ class StageTimer:
     """Wall and CPU seconds per stage; nested stage calls count for the outermost one."""
 
     def __init__(self) -> None:
+        self.memory: TreeMemory | None = None  # for the progress lines only
         self.wall: dict[str, float] = dict.fromkeys(STAGES, 0.0)
         self.cpu: dict[str, float] = dict.fromkeys(STAGES, 0.0)
         self._depth = 0
@@ -192,9 +193,10 @@ class StageTimer:
             self.wall[name] += time.perf_counter() - w
             self.cpu[name] += _cpu() - c
             # Progress on stderr: a run killed for time or memory still shows how far it got.
+            tree = _mib(self.memory.peak_mib) if self.memory is not None else "—"
             print(
                 f"  {name}: wall {self.wall[name]:.1f}s cpu {self.cpu[name]:.1f}s "
-                f"rss {_peak_rss_mib():.0f}MiB",
+                f"rss {_peak_rss_mib():.0f}MiB tree {tree}MiB",
                 file=sys.stderr,
                 flush=True,
             )
@@ -252,6 +254,7 @@ def run_crmresolve(
         if profiler is not None:
             profiler.enable()
         with TreeMemory() as memory:
+            timer.memory = memory
             with timer.stage("load"):
                 table = load_table(str(data), id_column="record_id")
             resolver = pipeline.Resolver(FIELDS, seed=seed, **(options or {}))
