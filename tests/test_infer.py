@@ -155,6 +155,22 @@ def test_person_name_column_stays_full_name() -> None:
     assert infer_roles(t).field_map() == {"full_name": ["Name"]}
 
 
+def test_list_columns_are_items() -> None:
+    names = ["Hiroyuki Mizuno", "Kiyoo Itoh", "Yu-Yen Chen", "Kuo-Hsien Lu", "Ann Lee"]
+    t = Table.from_columns(
+        {
+            "Inventor": [names[i % 5] for i in range(40)],
+            "Coinventors": [f"{names[i % 5]}; {names[(i + 1) % 5]}" for i in range(40)],
+            "Classes": ["G05F**G11C" if i % 3 else "G06F" for i in range(40)],
+            # Titles that sometimes hold a semicolon are text, not lists: no shared items.
+            "Title": [f"Method {i}; apparatus {i}" if i % 2 else f"Device {i}" for i in range(40)],
+        }
+    )
+    fmap = infer_roles(t).field_map()
+    assert fmap["items"] == ["Coinventors", "Classes"]
+    assert "Title" not in fmap.get("items", [])
+
+
 def test_no_identity_field_message() -> None:
     t = Table.from_columns({"a": ["1", "2", "1"], "b": ["x", "y", "x"]})
     with pytest.raises(NoIdentityFieldError, match="--field ROLE=COLUMN"):

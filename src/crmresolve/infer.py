@@ -7,9 +7,10 @@ French, Spanish, Italian and Dutch headers; vendor prefixes (``Mailing``, ``Pers
 ``address1_``) and numbered copies (``_c1``, ``2``) are tried next. A header role whose content
 clearly contradicts it (an "email" column without e-mails) falls back to the content. Columns
 with meaningless headers are read by content: the share of values that parse as e-mails,
-phones, dates, postcodes, countries or street addresses; person names (share of known given
-names) versus company names (share of legal forms); id-like columns (unique, short, no
-spaces). Each guess carries a confidence in [0, 1] and how it was found.
+phones, dates, postcodes, countries or street addresses; lists of a shared vocabulary
+(``items``: co-inventors, class codes, tags); person names (share of known given names) versus
+company names (share of legal forms); id-like columns (unique, short, no spaces). Each guess
+carries a confidence in [0, 1] and how it was found.
 
 >>> from crmresolve.table import Table
 >>> t = Table.from_columns({"First Name": ["Ann"], "Last Name": ["Lee"], "E-Mail": ["a@b.org"]})
@@ -833,6 +834,9 @@ def _content_role(name: str, values: Sequence[str], n_rows: int) -> tuple[str, f
         return "phone", phone
     if postcode >= 0.6:
         return "postcode", postcode
+    items = _list_share(values)
+    if items >= 0.4:
+        return "items", items
     from crmresolve.normalize.addresses import _country_code
 
     distinct = len(set(values))
@@ -872,6 +876,30 @@ def _content_role(name: str, values: Sequence[str], n_rows: int) -> tuple[str, f
         # several words, (almost) no given names, not an address: organisation names
         return "company", 0.6
     return None
+
+
+def _list_share(values: Sequence[str]) -> float:
+    """Share of values that are lists (two or more items, see
+    :func:`crmresolve.features.parse_items`) of a shared vocabulary: 0 unless at least half of
+    the values hold an item that another value holds too (co-inventors, class codes, tags;
+    not a title that happens to contain a semicolon).
+
+    >>> _list_share(["G06F; H04L", "H04L", "G06F; G06K", "A61B; G06F"])
+    0.75
+    >>> _list_share(["Ann; Bob", "Cid; Dee", "Eve"])
+    0.0
+    """
+    from crmresolve.features import parse_items
+
+    parsed = [parse_items(v) for v in values]
+    seen: dict[str, int] = {}
+    for items in parsed:
+        for item in items:
+            seen[item] = seen.get(item, 0) + 1
+    shared = sum(1 for items in parsed if any(seen[i] >= 2 for i in items))
+    if shared < 0.5 * len(values):
+        return 0.0
+    return sum(1 for items in parsed if len(items) >= 2) / len(values)
 
 
 def _given_share(values: Sequence[str], *, anywhere: bool = False) -> float:
