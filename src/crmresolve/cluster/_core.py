@@ -224,9 +224,12 @@ class Clusterer:
       direct matches (edges above ``threshold``) join them than they hold conflicting record
       pairs: several independent matches outvote one mistyped value. Two people chained
       through a third record (one edge each, one conflict) stay apart.
-    * ``workers`` — processes that merge flagged components (default: ``CRMRESOLVE_WORKERS``
-      or the usable cores); forked on Linux for large inputs only. The clusters never depend
-      on it.
+    * ``workers`` (1) — processes that merge flagged components (forked on Linux, for large
+      inputs only; ``None``: ``CRMRESOLVE_WORKERS`` or the usable cores). The clusters never
+      depend on it. Off by default for memory: a worker copies every memory page holding a
+      value it reads (reading a Python object writes its reference count), and the values are
+      scattered over the heap; at a million records two workers saved ~5 s of clustering but
+      grew the process tree from 3.8 to 5.0 GiB (PSS, ``benchmarks/scale.py``).
 
     >>> Clusterer(threshold=0.8).cluster(2, ["a", "b"], [0], [1], [0.7]).n_clusters
     2
@@ -241,7 +244,7 @@ class Clusterer:
     placeholder_dobs: frozenset[str] = PLACEHOLDER_DOBS
     majority: bool = True
     dense_share: float = 0.7
-    workers: int | None = None
+    workers: int | None = 1
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
@@ -1127,7 +1130,7 @@ def cluster_pairs(
     pair_scorer: PairScorer | None = None,
     link_sources: npt.ArrayLike | None = None,
     majority: bool = True,
-    workers: int | None = None,
+    workers: int | None = 1,
 ) -> Clustering:
     """Cluster records from scored pairs; shorthand for ``Clusterer(...).cluster(...)``.
 
