@@ -228,8 +228,8 @@ class Clusterer:
       inputs only; ``None``: ``CRMRESOLVE_WORKERS`` or the usable cores). The clusters never
       depend on it. Off by default for memory: a worker copies every memory page holding a
       value it reads (reading a Python object writes its reference count), and the values are
-      scattered over the heap; at a million records two workers saved ~5 s of clustering but
-      grew the process tree from 3.8 to 5.0 GiB (PSS, ``benchmarks/scale.py``).
+      scattered over the heap; at a million records two workers took clustering from 26.3 to
+      24.4 s but the process tree from 3.7 to 4.8 GiB (PSS, ``benchmarks/scale.py``).
 
     >>> Clusterer(threshold=0.8).cluster(2, ["a", "b"], [0], [1], [0.7]).n_clusters
     2
