@@ -283,3 +283,43 @@ def test_resolve_is_the_same_on_one_or_several_cores(monkeypatch: pytest.MonkeyP
     assert np.array_equal(one.pairs.match_weight, two.pairs.match_weight)
     assert np.array_equal(one.clustering.labels, two.clustering.labels)
     assert one.clustering.cluster_ids.tolist() == two.clustering.cluster_ids.tolist()
+
+
+def test_golden_records_group_contact_values_by_their_normalized_form() -> None:
+    from crmresolve.features import build_features
+    from crmresolve.pipeline import _survivorship_keys
+    from crmresolve.survive import build_golden_records
+
+    t = Table.from_columns(
+        {
+            "Phone": ["(415) 555-0100", "+1 415 555 0100", "415.555.0199"],
+            "Birth": ["12.03.1942", "1942-03-12", "1942-03-13"],
+            "Changed": ["2024-01-01", "2024-01-02", "2024-01-03"],
+        },
+        ids=["r1", "r2", "r3"],
+    )
+    fields = {"phone": ["Phone"], "dob": ["Birth"], "updated_at": ["Changed"]}
+    feats = build_features(t, fields, workers=1)
+    keys = _survivorship_keys(fields, feats)
+    assert sorted(keys) == ["Birth", "Phone"]
+
+    def golden(normalized: dict[str, np.ndarray] | None) -> tuple[str, int]:
+        g = build_golden_records(
+            t, [0, 0, 0], field_map=fields, validity=feats.valid, normalized=normalized
+        )
+        return g.columns["Birth"][0], len(g.all_values["Phone"][0])
+
+    # Two records agree on the birth date once both spellings count as one value; spelled
+    # apart, the three dates tie and the most recent record's wins.
+    assert golden(keys) in (("12.03.1942", 2), ("1942-03-12", 2))
+    assert golden(None) == ("1942-03-13", 3)
+
+
+def test_survivorship_keys_skip_roles_of_several_columns() -> None:
+    from crmresolve.features import build_features
+    from crmresolve.pipeline import _survivorship_keys
+
+    t = Table.from_columns({"Phone": ["415 555 0100"], "Mobile": ["415 555 0199"]})
+    fields = {"phone": ["Phone", "Mobile"]}
+    # The phone feature is the first present of both columns, not Mobile's own value.
+    assert _survivorship_keys(fields, build_features(t, fields, workers=1)) == {}

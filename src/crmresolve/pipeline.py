@@ -582,6 +582,7 @@ class Resolver:
                     rules=self.survivorship,
                     source_priority=self.source_priority,
                     validity=feats.valid,
+                    normalized=_survivorship_keys(self.fields, feats),
                 )
         return Resolution(
             golden=golden,
@@ -616,6 +617,25 @@ def _frame(
         else:
             data[name] = pd.Series(list(values), dtype=object)
     return pd.DataFrame(data, columns=list(header))
+
+
+#: Roles whose normalized feature groups raw values for survivorship (role → feature key).
+_SURVIVORSHIP_KEYS = {"email": "email", "phone": "phone", "dob": "dob"}
+
+
+def _survivorship_keys(fields: Mapping[str, Sequence[str]], feats: Features) -> dict[str, ObjArray]:
+    """Column → normalized values, for columns that are their role's only column: survivorship
+    then counts ``+1 415 555 0100`` and ``(415) 555-0100``, or ``12.03.1942`` and
+    ``1942-03-12``, as one value. With several columns the feature holds the first present
+    value of any of them, not this column's; invalid values (``None`` here) fall back to the
+    raw value's spelling key.
+    """
+    out: dict[str, ObjArray] = {}
+    for role, key in _SURVIVORSHIP_KEYS.items():
+        columns = fields.get(role, [])
+        if len(columns) == 1 and key in feats.columns:
+            out[columns[0]] = feats.columns[key]
+    return out
 
 
 def _sources(link_sources: npt.ArrayLike | None, n: int) -> ObjArray | None:
