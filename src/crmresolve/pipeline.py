@@ -512,13 +512,7 @@ class Resolver:
             with self._progress.phase("blocking"):
                 pairs = self._pairs(feats, self.blocking_rules_, sources)
             with self._progress.phase("comparing"):
-                known = [c for c in self.model_.comparisons if isinstance(c, Comparison)]
-                if len(known) == len(self.model_.comparisons):
-                    gamma = _gamma(feats, pairs.left, pairs.right, known, cache)
-                else:  # comparisons of the protocol only: the model computes them
-                    gamma = self.model_.compute_gamma(
-                        feats.columns, pairs.left, pairs.right, cache=cache
-                    )
+                gamma = _model_gamma(self.model_, feats, pairs.left, pairs.right, cache)
         model = self.model_
         assert model is not None and self.blocking_rules_ is not None
         comps = model.comparisons
@@ -530,13 +524,8 @@ class Resolver:
         )
         probability = match_probability(weight)
 
-        library_comps = [c for c in comps if isinstance(c, Comparison)]
-
         def score_direct(lft: IntArray, rgt: IntArray, cache: FeatureCache = cache) -> FloatArray:
-            if len(library_comps) == len(comps):
-                g = _gamma(feats, lft, rgt, library_comps, cache)
-            else:  # comparisons of the protocol only: the model computes them
-                g = model.compute_gamma(feats.columns, lft, rgt, cache=cache)
+            g = _model_gamma(model, feats, lft, rgt, cache)
             w, _ = _score(model, guards, feats.columns, lft, rgt, g, freq)
             return match_probability(w)
 
@@ -682,6 +671,21 @@ def _gamma(
     # later stages build their own peaks on top.
     release_free_memory()
     return gamma
+
+
+def _model_gamma(
+    model: FellegiSunter,
+    feats: Features,
+    left: IntArray,
+    right: IntArray,
+    cache: FeatureCache,
+) -> npt.NDArray[np.int8]:
+    """Gamma with a fitted model's comparisons: library comparisons on a thread per core
+    (:func:`_gamma`); comparisons that only follow the protocol are computed by the model."""
+    known = [c for c in model.comparisons if isinstance(c, Comparison)]
+    if len(known) == len(model.comparisons):
+        return _gamma(feats, left, right, known, cache)
+    return model.compute_gamma(feats.columns, left, right, cache=cache)
 
 
 #: Pairs scored at once: predict, term frequencies and guards make ~100 bytes of temporaries
