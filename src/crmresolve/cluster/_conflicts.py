@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz.distance import OSA
+
+from crmresolve.cluster._graph import value_codes
 
 IntArray = npt.NDArray[np.int64]
 _CompatFn = Callable[[int, int], bool]
@@ -184,24 +186,6 @@ def names_compatible(a: NameTuple, b: NameTuple) -> bool:
     return _typo_variant(ga, gb) or ((ka != ga or kb != gb) and _typo_variant(ka, kb))
 
 
-def _codes(values: Sequence[Hashable | None]) -> tuple[IntArray, list[Hashable]]:
-    """Factorise values (``None`` → -1); codes only serve equality, so their order is free.
-
-    The list of distinct values is returned in code order.
-
-    >>> _codes(["b", None, "a", "b"])
-    (array([ 0, -1,  1,  0]), ['b', 'a'])
-    """
-    # dict.fromkeys and map() keep the per-value work in C (about 2x a comprehension).
-    index = {v: i for i, v in enumerate(dict.fromkeys(values))}
-    codes = np.array(list(map(index.__getitem__, values)), dtype=np.int64).reshape(-1)
-    nil = index.pop(None, None)
-    if nil is not None:
-        codes[codes == nil] = -1
-        codes[codes > nil] -= 1
-    return codes, list(index)
-
-
 def _dense(codes: IntArray) -> IntArray:
     """Renumber non-negative codes densely (0..k-1), keeping -1."""
     uniq, inv = np.unique(codes, return_inverse=True)
@@ -254,8 +238,8 @@ class RecordAttributes:
             arr = feats.get(key)
             if arr is None:
                 return None
-            raw_codes, uniques = _codes(np.asarray(arr, dtype=object)[rows].tolist())
-            clean_codes, clean_values = _codes([fn(u) for u in uniques])
+            raw_codes, uniques = value_codes(np.asarray(arr, dtype=object)[rows].tolist())
+            clean_codes, clean_values = value_codes([fn(u) for u in uniques])
             values[key] = clean_values
             lookup = np.append(clean_codes, -1)  # raw code -1 (missing) stays -1
             codes: IntArray = lookup[raw_codes]
@@ -310,7 +294,7 @@ class RecordAttributes:
                 for r in first.tolist()
             ]
             keys = [n[1] or n[0] for n in name_values]
-            key_codes, _ = _codes(keys)
+            key_codes, _ = value_codes(keys)
             lookup = np.append(key_codes, -1)
             name_key = full(lookup[codes])
 

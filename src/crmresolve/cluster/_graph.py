@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +20,21 @@ import numpy.typing as npt
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+def value_codes(values: Sequence[Hashable | None]) -> tuple[IntArray, list[Any]]:
+    """Factorise values (``None`` → -1); distinct values in code order (first seen first).
+
+    >>> value_codes(["b", None, "a", "b"])
+    (array([ 0, -1,  1,  0]), ['b', 'a'])
+    """
+    # One pass over the values (half the time of building the index first): None is seeded
+    # with -1 so that the next new value's code is len(index) - 1.
+    index: dict[Hashable | None, int] = {None: -1}
+    add = index.setdefault
+    codes = np.array([add(v, len(index) - 1) for v in values], dtype=np.int64).reshape(-1)
+    del index[None]
+    return codes, list(index)
 
 
 def sorted_unique(values: IntArray) -> IntArray:

@@ -13,14 +13,14 @@ import importlib
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from crmresolve.cluster._graph import sorted_unique
+from crmresolve.cluster._graph import sorted_unique, value_codes
 from crmresolve.survive._rules import Candidate, FieldGroup, FieldRule
 from crmresolve.table import Table
 
@@ -146,21 +146,6 @@ def parse_timestamp(value: str) -> float | None:
     return dt.timestamp()
 
 
-def _codes(values: Sequence[Hashable | None]) -> tuple[IntArray, list[Any]]:
-    """Factorise (``None`` → -1); distinct values in code order (first seen first).
-
-    >>> _codes(["b", None, "a", "b"])
-    (array([ 0, -1,  1,  0]), ['b', 'a'])
-    """
-    # One pass over the values (half the time of building the index first): None is seeded
-    # with -1 so that the next new value's code is len(index) - 1.
-    index: dict[Hashable | None, int] = {None: -1}
-    add = index.setdefault
-    codes = np.array([add(v, len(index) - 1) for v in values], dtype=np.int64).reshape(-1)
-    del index[None]
-    return codes, list(index)
-
-
 _NONE = np.array(None, dtype=object)
 
 
@@ -249,7 +234,7 @@ class Context:
     def raw_codes(self, col: str) -> tuple[IntArray, list[Any]]:
         """Codes of the raw values of multi-record clusters (-1: missing or singleton)."""
         if col not in self._raw:
-            sub, uniques = _codes(self.column(col)[self.multi_pos].tolist())
+            sub, uniques = value_codes(self.column(col)[self.multi_pos].tolist())
             codes = np.full(self.n, -1, dtype=np.int64)
             codes[self.multi_pos] = sub
             self._raw[col] = (codes, uniques)
@@ -293,7 +278,7 @@ class Context:
                     k if isinstance(k, str) and k else default_key(sub_uniques[c], role)
                     for c, k in zip(sub_codes.tolist(), norm[cpos].tolist(), strict=True)
                 ]
-                kc, key_vals = _codes(keys_c)
+                kc, key_vals = value_codes(keys_c)
             else:
                 parsed = self._auto_parse(col, role, sub_uniques)
                 if parsed is not None:
@@ -306,7 +291,7 @@ class Context:
                     lookup_valid[cpos] = valid_u[sub_codes]
                 else:
                     keys_u = [default_key(u, role) for u in sub_uniques]
-                ku, key_vals = _codes(keys_u)
+                ku, key_vals = value_codes(keys_u)
                 kc = ku[sub_codes]
             key_codes[contested] = kc
             other = ~contested & (codes >= 0)
@@ -391,7 +376,7 @@ class Context:
         if source is None:
             out = np.full(self.n, -np.inf)
         elif isinstance(source, str):
-            codes, uniques = _codes(self.column(source).tolist())
+            codes, uniques = value_codes(self.column(source).tolist())
             out = np.append(_parse_many(uniques), -np.inf)[codes]
         else:
             out = _timestamps_from_array(source, self.n)
@@ -408,7 +393,7 @@ class Context:
             out = np.zeros(self.n)
         else:
             rank = {p.strip().casefold(): i for i, p in reversed(list(enumerate(prio)))}
-            codes, uniques = _codes(self.column(column).tolist())
+            codes, uniques = value_codes(self.column(column).tolist())
             worst = len(prio)
             scores = [float(worst - rank.get(u.strip().casefold(), worst)) for u in uniques]
             out = np.array([*scores, -1.0])[codes]  # a missing source ranks below unlisted
@@ -453,7 +438,7 @@ def _timestamps_from_array(arr: npt.NDArray[Any], n: int) -> FloatArray:
     if np.issubdtype(a.dtype, np.number):
         f = a.astype(np.float64)
         return np.where(np.isfinite(f), f, -np.inf)
-    codes, uniques = _codes([None if v is None else str(v) for v in a.tolist()])
+    codes, uniques = value_codes([None if v is None else str(v) for v in a.tolist()])
     return np.append(_parse_many(uniques), -np.inf)[codes]
 
 
