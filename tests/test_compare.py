@@ -803,16 +803,45 @@ def test_default_name_comparisons_have_a_swapped_level() -> None:
     left, right = np.array([0, 0]), np.array([1, 2])
     comp = comps["given_name"]
     labels = comp.level_labels
+    swapped = "given name and surname swapped (one typo allowed)"
     got = comp.compute(feats, left, right).tolist()
-    assert labels[got[0]] == "given name and surname swapped"
-    assert labels[got[1]] != "given name and surname swapped"
+    assert labels[got[0]] == swapped
+    assert labels[got[1]] != swapped
     # Counted once: the surname comparison has no swapped level (but can be given one).
-    assert "given name and surname swapped" not in comps["surname"].level_labels
+    assert not any("swapped" in label for label in comps["surname"].level_labels)
     with_swap = library.surname_comparison(given_column="given_name")
     assert "given name and surname swapped" in with_swap.level_labels
     # Without both name columns there is nothing to swap with.
     (alone,) = default_comparisons(["given_name"])
-    assert "given name and surname swapped" not in alone.level_labels
+    assert not any("swapped" in label for label in alone.level_labels)
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [
+        (("ryna", "chloe"), ("chloe", "ryan"), True),  # transposed letters in one crossing
+        (("chloe", "amelua"), ("amelia", "chloe"), True),  # one letter changed
+        (("gabrniel", "moulton"), ("moulton", "gabriel"), True),  # one letter inserted
+        (("chloe", "ryan"), ("chloe", "ryan"), False),  # not swapped at all
+        (("peter", "frank"), ("frank", "peters"), False),  # patronymic, not a typo
+        (("bayde", "son"), ("son", "bayden"), False),  # a prefix too: left out on purpose
+        (("tom", "hill"), ("hill", "tim"), False),  # too short for a typo to be telling
+        (("ryna", "chloe"), ("chole", "ryan"), False),  # both crossings mistyped
+        (("ryna", None), ("chloe", "ryan"), False),  # a name missing
+    ],
+)
+def test_swapped_names_with_one_typo(
+    left: tuple[str | None, str | None], right: tuple[str | None, str | None], expected: bool
+) -> None:
+    feats = {
+        "given_name": np.array([left[0], right[0]], dtype=object),
+        "surname": np.array([left[1], right[1]], dtype=object),
+    }
+    level = cmp.SwappedNames(typo=True)
+    for a, b in ((0, 1), (1, 0)):  # symmetric in the pair order
+        pairs = PairBatch(FeatureCache(feats), np.array([a]), np.array([b]))
+        assert level.evaluate(pairs).tolist() == [expected]
+    assert cmp.level_from_dict(level.to_dict()) == level
 
 
 def test_threaded_chunks_give_the_same_gamma() -> None:

@@ -37,6 +37,8 @@ from typing import Any, Final, NamedTuple, cast
 import jellyfish
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.process import cpdist
 
 from crmresolve.compare._batch import (
     BoolArray,
@@ -482,10 +484,25 @@ class InitialMatch(Level):
 
 @dataclass(frozen=True)
 class SwappedNames(Level):
-    """Given name and surname swapped between the records (``john smith`` ~ ``smith john``)."""
+    """Given name and surname swapped between the records (``john smith`` ~ ``smith john``).
+
+    With ``typo``, a swap whose one crossing is exact and the other one typo apart also counts
+    (``ryna chloe`` ~ ``chloe ryan``): one Damerau-Levenshtein edit between names of at least
+    four letters, and neither name a prefix of the other, because a surname that extends a
+    given name is a patronymic (``peter frank`` vs ``frank peters``), not a typo.
+
+    >>> import numpy as np
+    >>> from crmresolve.compare._batch import FeatureCache, PairBatch
+    >>> f = {"given_name": np.array(["ryna", "chloe", "peter", "frank"], dtype=object),
+    ...      "surname": np.array(["chloe", "ryan", "frank", "peters"], dtype=object)}
+    >>> pairs = PairBatch(FeatureCache(f), np.array([0, 2]), np.array([1, 3]))
+    >>> SwappedNames(typo=True).evaluate(pairs).tolist(), SwappedNames().evaluate(pairs).tolist()
+    ([True, False], [False, False])
+    """
 
     given_column: str = "given_name"
     surname_column: str = "surname"
+    typo: bool = False
 
     def __post_init__(self) -> None:
         _check_column(self.given_column)
@@ -497,10 +514,27 @@ class SwappedNames(Level):
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         (gl, gr), (sl, sr) = pairs.shared_codes(self.columns)
-        out: BoolArray = (gl >= 0) & (sl >= 0) & (gl == sr) & (sl == gr)
+        present = (gl >= 0) & (sl >= 0) & (gr >= 0) & (sr >= 0)
+        cross_given, cross_surname = gl == sr, sl == gr
+        out: BoolArray = present & cross_given & cross_surname
+        if not self.typo:
+            return out
+        # Exactly one crossing exact; names already equal in order are no swap.
+        one = np.flatnonzero(present & (cross_given != cross_surname) & (gl != gr) & (sl != sr))
+        if one.size:
+            given = pairs.cache.features[self.given_column]
+            surname = pairs.cache.features[self.surname_column]
+            left, right = pairs.left[one], pairs.right[one]
+            # The other crossing: left's surname vs right's given name, or the reverse.
+            flip = cross_given[one]
+            a = np.where(flip, surname[left], given[left])
+            b = np.where(flip, given[right], surname[right])
+            out[one] = _one_typo_not_prefix(a, b)
         return out
 
     def label(self, primary: str | None = None) -> str:
+        if self.typo:
+            return "given name and surname swapped (one typo allowed)"
         return "given name and surname swapped"
 
 
@@ -870,6 +904,20 @@ def _at_least(values: FloatArray, threshold: float) -> BoolArray:
 def _at_most(values: FloatArray, limit: int) -> BoolArray:
     with np.errstate(invalid="ignore"):
         out: BoolArray = values <= limit
+    return out
+
+
+def _one_typo_not_prefix(a: ObjArray, b: ObjArray) -> BoolArray:
+    """Per pair: one Damerau-Levenshtein edit apart, both at least 4 characters, and neither
+    a prefix of the other (so not ``peter`` / ``peters``).
+
+    Called on the few pairs with exactly one exact crossing; the Python loop only visits
+    those one edit apart."""
+    dist = cpdist(list(a), list(b), scorer=DamerauLevenshtein.distance, score_cutoff=1)
+    out: BoolArray = np.asarray(dist) == 1
+    for i in np.flatnonzero(out):
+        x, y = a[i], b[i]
+        out[i] = min(len(x), len(y)) >= 4 and not (x.startswith(y) or y.startswith(x))
     return out
 
 

@@ -114,7 +114,7 @@ def given_name_comparison(
     """
     levels: list[Level] = [ExactMatch(column)]
     if surname_column is not None:
-        levels.append(SwappedNames(column, surname_column))
+        levels.append(SwappedNames(column, surname_column, typo=True))
     levels += [
         NicknameMatch(column, canonical_column),
         JaroWinklerAtLeast(column, 0.92),
