@@ -48,3 +48,17 @@ def test_updated_at_feature_equals_the_per_value_dates() -> None:
     t = Table.from_columns({"changed": values})
     got = build_features(t, {"updated_at": ["changed"]}, workers=1).columns["updated_at"]
     assert got.tolist() == [normalize_date(v) for v in values]
+
+
+def test_phone_mobile_holds_the_first_mobile_number_only() -> None:
+    t = Table.from_columns(
+        {
+            "name": ["Ann Lee", "Bo Lee", "Cy Lee", "Di Lee"],
+            "tel": ["04 4802 2870", "02 8825 7204", "+1 415 555 0100", None],
+            "mob": [None, "0412 345 678", None, None],
+        }
+    )
+    f = build_features(t, {"full_name": ["name"], "phone": ["tel", "mob"]}, default_region="AU")
+    assert f.columns["phone"].tolist() == ["+61448022870", "+61288257204", "+14155550100", None]
+    # An AU landline is no mobile; a North American number cannot be told apart: not either.
+    assert f.columns["phone_mobile"].tolist() == ["+61448022870", "+61412345678", None, None]

@@ -112,3 +112,35 @@ def test_nameless_record_is_not_matched_to_a_named_one_on_location() -> None:
     # Without the records, a guard that reads values never fires.
     w2, _ = apply_guards(np.full(3, 20.0), gamma, NAMES, LEVELS, [OneSided()])
     assert w2.tolist() == [20.0, 20.0, 20.0]
+
+
+def test_a_shared_mobile_overrules_the_first_name_and_dob_guards() -> None:
+    # Two pairs alike in gamma (different first names and birth dates, same surname, phone
+    # and address): one shares a mobile (a personal line), the other a landline (a household).
+    feats = {"phone_mobile": np.array(["+61412345678", "+61412345678", None, None], dtype=object)}
+    left, right = np.array([0, 2]), np.array([1, 3])
+    gamma = g((0, 4, -1, 3, 0, 3), (0, 4, -1, 3, 0, 3))
+    guards = default_guards(NAMES)
+    w, fired = apply_guards(
+        np.full(2, 20.0), gamma, NAMES, LEVELS, guards, records=(feats, left, right)
+    )
+    assert w.tolist() == [20.0, DEFAULT_CAP_WEIGHT]
+    assert fired.tolist() == [-1, 0]
+    # Two different mobiles overrule nothing; without the records, gamma alone decides.
+    other = {"phone_mobile": np.array(["+61412345678", "+61498765432"], dtype=object)}
+    w1, _ = apply_guards(
+        np.full(1, 20.0), gamma[:1], NAMES, LEVELS, guards, records=(other, left[:1], right[:1])
+    )
+    w2, _ = apply_guards(np.full(2, 20.0), gamma, NAMES, LEVELS, guards)
+    assert w1.tolist() == [DEFAULT_CAP_WEIGHT]
+    assert w2.tolist() == [DEFAULT_CAP_WEIGHT, DEFAULT_CAP_WEIGHT]
+    # A feature table without the column (built by hand, an older store): no overruling.
+    w3, _ = apply_guards(np.full(2, 20.0), gamma, NAMES, LEVELS, guards, records=({}, left, right))
+    assert w3.tolist() == [DEFAULT_CAP_WEIGHT, DEFAULT_CAP_WEIGHT]
+
+
+def test_unless_same_round_trips_and_is_optional_in_json() -> None:
+    guard = DisagreeUnless("dob", unless=("email",), unless_same=("phone_mobile",))
+    assert guard_from_dict(json.loads(json.dumps(guard.to_dict()))) == guard
+    plain = {"type": "disagree_unless", "comparison": "dob", "unless": ["email"]}
+    assert guard_from_dict(plain).unless_same == ()

@@ -3,7 +3,7 @@
 This is the bridge between the normalize stage and the matching stages: every role's columns are
 normalized once per distinct value and turned into the canonical feature columns documented in
 ``docs/architecture.md`` (``given_name``, ``given_name_canonical``, ``surname``, ``full_name``,
-``email``, ``email_local``, ``email_domain``, ``phone``, ``dob``, ``dob_typed``,
+``email``, ``email_local``, ``email_domain``, ``phone``, ``phone_mobile``, ``dob``, ``dob_typed``,
 ``house_number``, ``street``, ``city``, ``postcode``, ``country``, ``company``, ``identifier``,
 ``source``, ``text``, ``items``).
 
@@ -11,6 +11,10 @@ normalized once per distinct value and turned into the canonical feature columns
 impossible date as typed in ISO shape (``1959-03-92``, see
 :func:`~crmresolve.normalize.parse_date`'s ``details["typed"]``), else ``None``: the dob
 comparison lets such a date reach its one-typo level, nothing else reads it.
+
+``phone_mobile`` is the first phone that the numbering plan calls a mobile (``None`` where there
+is none, and wherever the plan cannot tell mobiles from landlines, as in North America): a
+personal line, which the evidence guards (:mod:`crmresolve.score.guards`) read.
 
 ``items`` is the set of items listed in the cells of the ``items`` role (:func:`parse_items`),
 sorted and joined by :data:`~crmresolve.roles.ITEM_SEPARATOR`, so equal sets are equal strings;
@@ -238,14 +242,21 @@ def _build_features(
 
     if "phone" in fmap:
         per_col: list[list[str | None]] = []
+        mobile_col: list[list[str | None]] = []
         for name, values in zip(fmap["phone"], raw("phone"), strict=True):
-            parsed = per_distinct(
+            phones = per_distinct(
                 list(zip(values, region, strict=True)),
-                lambda vr: _brief(parse_phone(vr[0], default_region=default_region, region=vr[1])),
+                lambda vr: _brief_phone(
+                    parse_phone(vr[0], default_region=default_region, region=vr[1])
+                ),
             )
-            valid[name] = np.array([ok for _, ok in parsed])
-            per_col.append([v for v, _ in parsed])
+            valid[name] = np.array([ok for _, ok, _ in phones])
+            per_col.append([v for v, _, _ in phones])
+            mobile_col.append([v if mobile else None for v, _, mobile in phones])
         cols["phone"] = _obj(_first_present(per_col, n))
+        # A mobile is a personal line, unlike a household's landline or an office
+        # switchboard: the evidence guards read it.
+        cols["phone_mobile"] = _obj(_first_present(mobile_col, n))
 
     if "dob" in fmap:
         per_col = []
@@ -399,6 +410,13 @@ def _timestamp_day(value: Any) -> Any:
 def _brief(parsed: Parsed) -> tuple[str | None, bool]:
     """The normalized value and whether it is usable as a survivor (small, picklable)."""
     return parsed.value, parsed.valid and not _has_error(parsed.reasons)
+
+
+def _brief_phone(parsed: Parsed) -> tuple[str | None, bool, bool]:
+    """:func:`_brief` plus whether the number is a mobile (by the numbering plan; where a plan
+    cannot tell mobiles from landlines, as in North America, it is not)."""
+    value, ok = _brief(parsed)
+    return value, ok, value is not None and parsed.details.get("type") == "mobile"
 
 
 def _brief_date(parsed: Parsed) -> tuple[str | None, bool, str | None]:

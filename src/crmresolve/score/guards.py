@@ -62,6 +62,8 @@ Records = tuple[Mapping[str, npt.NDArray[np.object_]], IntArray, IntArray]
 
 #: Personal fields whose agreement overrules a disagreement of another field.
 PERSONAL = ("dob", "email", "identifier")
+#: Feature columns whose equal values overrule like agreeing personal fields: a mobile number.
+PERSONAL_LINE = ("phone_mobile",)
 #: Feature columns that name a person.
 PERSON_NAME = ("given_name", "surname", "full_name")
 #: Fields that identify a person or an organisation by themselves.
@@ -102,12 +104,16 @@ class Guard(Protocol):
 @dataclass(frozen=True)
 class DisagreeUnless:
     """Cap pairs where ``comparison`` is at its "else" level unless a field in ``unless``
-    agrees. Comparisons absent from the model are ignored (a guard on a missing field never
-    fires)."""
+    agrees, or both records hold one value in a feature column of ``unless_same`` (such as
+    ``phone_mobile``: the same mobile number is a personal line, where a shared landline is
+    a household's). Comparisons absent from the model are ignored (a guard on a missing field
+    never fires); ``unless_same`` is read from the records, so it overrules only when
+    :func:`apply_guards` gets them."""
 
     comparison: str
     unless: tuple[str, ...] = PERSONAL
     cap_weight: float = DEFAULT_CAP_WEIGHT
+    unless_same: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -123,13 +129,35 @@ class DisagreeUnless:
                 fires &= ~_agrees(gamma[:, k], n_levels[k], other)
         return fires
 
+    def applies_records(
+        self, gamma: Int8Array, names: Sequence[str], n_levels: Sequence[int], records: Records
+    ) -> BoolArray:
+        fires = self.applies(gamma, names, n_levels)
+        features, left, right = records
+        for column in self.unless_same:
+            values = features.get(column)
+            hit = np.flatnonzero(fires)
+            if values is None or not hit.size:
+                continue
+            a, b = values[left[hit]], values[right[hit]]
+            same = np.fromiter(
+                (x is not None and x == y for x, y in zip(a, b, strict=True)),
+                dtype=bool,
+                count=hit.size,
+            )
+            fires[hit[same]] = False
+        return fires
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "type": "disagree_unless",
             "comparison": self.comparison,
             "unless": list(self.unless),
             "cap_weight": self.cap_weight,
         }
+        if self.unless_same:
+            out["unless_same"] = list(self.unless_same)
+        return out
 
 
 @dataclass(frozen=True)
@@ -215,7 +243,12 @@ def guard_from_dict(data: Mapping[str, Any]) -> Guard:
     kind = data.get("type")
     cap = float(data.get("cap_weight", DEFAULT_CAP_WEIGHT))
     if kind == "disagree_unless":
-        return DisagreeUnless(str(data["comparison"]), tuple(data.get("unless", PERSONAL)), cap)
+        return DisagreeUnless(
+            str(data["comparison"]),
+            tuple(data.get("unless", PERSONAL)),
+            cap,
+            tuple(data.get("unless_same", ())),
+        )
     if kind == "require_any":
         return RequireAny(tuple(data.get("comparisons", IDENTITY)), cap)
     if kind == "one_sided":
@@ -237,9 +270,11 @@ def default_guards(comparison_names: Sequence[str]) -> list[Guard]:
     names = set(comparison_names)
     guards: list[Guard] = []
     if "given_name" in names:
-        guards.append(DisagreeUnless("given_name"))
+        guards.append(DisagreeUnless("given_name", unless_same=PERSONAL_LINE))
     if "dob" in names:
-        guards.append(DisagreeUnless("dob", unless=("email", "identifier")))
+        guards.append(
+            DisagreeUnless("dob", unless=("email", "identifier"), unless_same=PERSONAL_LINE)
+        )
     if names & set(IDENTITY) and names - set(IDENTITY):
         guards.append(RequireAny())
     if names & set(PERSON_NAME):
@@ -264,9 +299,7 @@ def apply_guards(
     fired = np.full(len(weight), -1, dtype=np.int16)
     for i, guard in enumerate(guards):
         by_records = getattr(guard, "applies_records", None)
-        if by_records is not None:
-            if records is None:
-                continue
+        if by_records is not None and records is not None:
             applies: BoolArray = by_records(gamma, list(names), n_levels, records)
         else:
             applies = guard.applies(gamma, list(names), n_levels)
