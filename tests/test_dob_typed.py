@@ -70,6 +70,8 @@ def dob_features(raw: Sequence[str | None]) -> dict[str, np.ndarray]:
         ("19590392", "1959-03-92"),  # compact, starting with a year: yyyymmdd
         ("19708017", "1970-80-17"),
         ("31041984", "1984-04-31"),  # compact ddmmyyyy: 31 cannot be a month
+        ("19119124", "1911-91-24"),  # not 19 Nov 9124: a year-first typo
+        ("20101399", "2010-13-99"),
     ],
 )
 def test_impossible_dates_carry_the_typed_iso_shape(raw: str, typed: str) -> None:

@@ -5,7 +5,9 @@ Accepted forms:
 * ISO ``1984-03-12`` (also ``1984/03/12``, ``1984.3.12``), with or without a time
   (``1984-03-12T10:22:00Z``, ``1984-03-12 10:22:00+02:00``). The date is taken **as written**:
   no time-zone conversion, because a birth date must not move by a day.
-* compact ``19840312`` (and ``12031984`` when ``YYYYMMDD`` is impossible);
+* compact ``19840312`` (and ``12031984`` when ``YYYYMMDD`` is impossible, unless that reading
+  puts the year outside 1800–2199 while the first four digits are a year inside it:
+  ``19119124`` is a mistyped ``1911-91-24``, not 19 Nov 9124);
 * numeric day/month/year with ``/``, ``.``, ``-`` or spaces: ``03/12/1984``, ``12.03.1984``;
 * month names in English, German, French, Spanish, Italian, Dutch and Portuguese:
   ``12 Mar 1984``, ``March 12, 1984``, ``12. März 1984``, ``1er mars 1984``,
@@ -318,6 +320,10 @@ def _compact_or_number(
             details["order"] = "ymd"
             return date
         try:
+            lo, hi = _COMPACT_YEARS
+            if lo <= int(text[:4]) <= hi and not lo <= int(text[4:]) <= hi:
+                # "19119124" is no 19 Nov 9124 but a mistyped yyyymmdd.
+                raise _Fail("date.impossible")
             month, day = _numeric(
                 int(text[:2]), int(text[2:4]), "", country, dayfirst, reasons, details
             )
