@@ -144,3 +144,11 @@ def test_unless_same_round_trips_and_is_optional_in_json() -> None:
     assert guard_from_dict(json.loads(json.dumps(guard.to_dict()))) == guard
     plain = {"type": "disagree_unless", "comparison": "dob", "unless": ["email"]}
     assert guard_from_dict(plain).unless_same == ()
+
+
+def test_a_birth_date_one_typo_away_overrules_the_first_name_guard() -> None:
+    # dob levels (dob_comparison): else 0, within 365 days 1, one edit 2, transposed 3, exact 4.
+    gamma = g((0, 4, -1, 3, 2, 3), (0, 4, -1, 3, 1, 3))
+    w, fired = apply_guards(np.full(2, 20.0), gamma, NAMES, LEVELS, default_guards(NAMES))
+    assert w.tolist() == [20.0, DEFAULT_CAP_WEIGHT]
+    assert fired.tolist() == [-1, 0]

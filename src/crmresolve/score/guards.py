@@ -73,8 +73,11 @@ IDENTITY = ("given_name", "surname", "full_name", "email", "dob", "identifier", 
 #: How many of a comparison's closest levels count as agreement when it overrules a guard
 #: (default 2: exact and its near-equivalent). Every identifier level above else is a near
 #: match of a long code (one edit; two edits in 6+ characters:
-#: :func:`~crmresolve.compare.identifier_comparison`).
-NEAR_LEVELS: Mapping[str, int] = {"identifier": 3}
+#: :func:`~crmresolve.compare.identifier_comparison`). A birth date counts down to one
+#: keystroke away (exact, day/month transposed, one edit:
+#: :func:`~crmresolve.compare.dob_comparison`): two people of one household are almost never
+#: born one keystroke apart (that takes the same day and month and years such as 1955/1985).
+NEAR_LEVELS: Mapping[str, int] = {"identifier": 3, "dob": 3}
 
 
 def _agrees(col: Int8Array, n_levels: int, name: str = "") -> BoolArray:
