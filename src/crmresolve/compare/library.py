@@ -110,7 +110,8 @@ def given_name_comparison(
     same metaphone) keep badly mistyped names (``jomathsn``) out of ``else``, which the
     evidence guards read as "two different people" (:mod:`crmresolve.score.guards`); EM gives
     them whatever weight the data supports. With ``surname_column``, a name entered in swapped
-    order (``smith john``) gets its own level instead of ``else``.
+    order (``smith john``) gets its own level instead of ``else``, also with one typo in one
+    of the two names (``ryna chloe`` ~ ``chloe ryan``; :class:`SwappedNames` with ``typo``).
     """
     levels: list[Level] = [ExactMatch(column)]
     if surname_column is not None:
