@@ -5,6 +5,7 @@ the best F1 over thresholds (optimistic: chosen with the labels), cluster F1 (pa
 the clusters) and B-cubed F1, and wall time.
 
     python benchmarks/quality.py --output benchmarks/out/crmresolve.json
+    python benchmarks/quality.py --no-guards --datasets febrl4   # what the guards cost there
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from datasets import DATASETS, load
 REGIONS = {"febrl": "AU", "census": "US", "splink": "GB", "rldata": "DE", "fodors": "US"}
 
 
-def run_crmresolve(name: str, *, seed: int = 0) -> dict[str, Any]:
+def run_crmresolve(name: str, *, seed: int = 0, guards: bool = True) -> dict[str, Any]:
     ds = load(name, seed=seed)
     table = ds.to_table()
     truth = np.asarray(ds.entity_id, dtype=object)
@@ -38,9 +39,9 @@ def run_crmresolve(name: str, *, seed: int = 0) -> dict[str, Any]:
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = Resolver(fields, default_region=region, seed=seed).resolve(
-            table, link_sources=sources
-        )
+        res = Resolver(
+            fields, default_region=region, seed=seed, guards=None if guards else []
+        ).resolve(table, link_sources=sources)
     elapsed = time.perf_counter() - t0
     p = res.pairs
     keep = p.match_probability >= 0.5
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--output", type=Path)
+    ap.add_argument(
+        "--no-guards", action="store_true", help="score without evidence guards (what they cost)"
+    )
     args = ap.parse_args(argv)
     rows = []
     cols = [
@@ -91,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for name in args.datasets.split(","):
-        row = run_crmresolve(name)
+        row = run_crmresolve(name, guards=not args.no_guards)
         rows.append(row)
         print(
             "| "
