@@ -503,15 +503,21 @@ def main() -> None:
     left, right = make_pairs(feats, args.pairs)
     print(f"data: {args.records:,} records, {left.size:,} pairs ({time.perf_counter() - t0:.1f}s)")
 
+    fields = args.fields.split(",")
     library: dict[str, Callable[[], Comparison]] = {
-        "given_name": given_name_comparison,
+        # As the pipeline builds it: with a surname, the given name gets the swapped levels.
+        "given_name": (
+            (lambda: given_name_comparison(surname_column="surname"))
+            if "surname" in fields
+            else given_name_comparison
+        ),
         "surname": surname_comparison,
         "dob": dob_comparison,
         "email": email_comparison,
         "phone": phone_comparison,
         "postcode": postcode_comparison,
     }
-    comparisons = [library[f]() for f in args.fields.split(",")]
+    comparisons = [library[f]() for f in fields]
 
     def run() -> object:
         return compute_gamma(
