@@ -120,7 +120,8 @@ class DisagreeUnless:
 
     @property
     def name(self) -> str:
-        return f"{self.comparison} disagrees and none of {', '.join(self.unless)} agrees"
+        same = "".join(f" and no {c} is shared" for c in self.unless_same)
+        return f"{self.comparison} disagrees and none of {', '.join(self.unless)} agrees{same}"
 
     def applies(self, gamma: Int8Array, names: Sequence[str], n_levels: Sequence[int]) -> BoolArray:
         if self.comparison not in names:
