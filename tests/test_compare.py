@@ -28,6 +28,7 @@ from crmresolve.compare import (
     Else,
     EmailDomainMatch,
     EmailLocalMatch,
+    EmailNumberedVariant,
     ExactMatch,
     FeatureCache,
     HouseNumberAndStreet,
@@ -384,7 +385,28 @@ def ref_level(level: Level, f: Mapping[str, np.ndarray], i: int, j: int) -> bool
         return all(ref_level(x, f, i, j) for x in level.levels)
     if isinstance(level, SwappedNames):
         g, s = both(level.given_column), both(level.surname_column)
-        return g is not None and s is not None and g[0] == s[1] and s[0] == g[1]
+        if g is None or s is None:
+            return False
+        crossings = [(g[0], s[1]), (s[0], g[1])]
+        exact = [x == y for x, y in crossings]
+        if all(exact):
+            return True
+        if not level.typo or sum(exact) != 1 or g[0] == g[1] or s[0] == s[1]:
+            return False
+        x, y = crossings[exact.index(False)]
+        return (
+            DamerauLevenshtein.distance(x, y) == 1
+            and min(len(x), len(y)) >= 4
+            and not (x.startswith(y) or y.startswith(x))
+        )
+    if isinstance(level, EmailNumberedVariant):
+        e = both(level.column)
+        if e is None:
+            return False
+        (la, _, da), (lb, _, db) = (x.rpartition("@") for x in e)
+        digits = ["".join(c for c in x if c.isdigit()) for x in (la, lb)]
+        rest = ["".join(c for c in x if c not in "0123456789._-") for x in (la, lb)]
+        return da == db and rest[0] == rest[1] and digits[0] != digits[1]
     if isinstance(level, HouseNumberAndStreet):
         h, s = both(level.house_number_column), both(level.street_column)
         return (
@@ -450,6 +472,9 @@ def ref_gamma(c: Comparison, f: Mapping[str, np.ndarray], left, right) -> list[i
     out = []
     for i, j in zip(left, right, strict=True):
         if any(col not in f or f[col][i] is None or f[col][j] is None for col in c.null_columns):
+            out.append(-1)
+            continue
+        if any(ref_level(level, f, i, j) for level in c.unusable):
             out.append(-1)
             continue
         g = 0
@@ -914,3 +939,39 @@ def test_fitting_with_a_shared_feature_cache_learns_the_same_model() -> None:
     )
     with pytest.raises(TypeError, match="FeatureCache"):
         FellegiSunter(comps, seed=3, u_sample_size=5000).fit(gamma, feats, cache=object())
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("maria.rodriguez1@gmail.com", "maria.rodriguez3@gmail.com", True),
+        ("f.wagner@web.de", "f.wagner8@web.de", True),
+        ("manuelgonzalez@x.es", "ma.nuel_gonzalez0@x.es", True),  # separators aside
+        ("ann.lee1@x.com", "ann.lee1@y.com", False),  # other domain: same local part
+        ("ann.lee1@x.com", "ann.lee2@y.com", False),  # other domain
+        ("ann.lee@x.com", "ann_lee@x.com", False),  # separators only: may be a typo
+        ("ann.lee1@x.com", "ann.lee1@x.com", False),  # the same address
+        ("ann.lee1@x.com", "anne.lee1@x.com", False),  # letters differ
+        ("ann.lee1@x.com", None, False),
+    ],
+)
+def test_numbered_email_variants(a: str, b: str | None, expected: bool) -> None:
+    feats = {"email": np.array([a, b], dtype=object)}
+    level = cmp.EmailNumberedVariant()
+    for x, y in ((0, 1), (1, 0)):
+        pairs = PairBatch(FeatureCache(feats), np.array([x]), np.array([y]))
+        assert level.evaluate(pairs).tolist() == [expected]
+
+
+def test_email_comparison_counts_numbered_variants_as_missing() -> None:
+    comp = library.email_comparison()
+    emails = ["m.rodriguez1@gmail.com", "m.rodriguez3@gmail.com", "m.rodriguez@gmal.com"]
+    feats = {
+        "email": np.array(emails, dtype=object),
+        "email_local": np.array([e.split("@")[0] for e in emails], dtype=object),
+    }
+    gamma = comp.compute(feats, np.array([0, 1]), np.array([1, 2])).tolist()
+    # Numbered variants: no evidence either way; a one-letter domain typo stays a typo level.
+    assert gamma[0] == -1
+    assert comp.level_labels[gamma[1]] == "levenshtein <= 2"
+    assert cmp.Comparison.from_dict(comp.to_dict()).unusable == comp.unusable

@@ -64,6 +64,7 @@ __all__ = [
     "Else",
     "EmailDomainMatch",
     "EmailLocalMatch",
+    "EmailNumberedVariant",
     "ExactMatch",
     "HouseNumberAndStreet",
     "InitialMatch",
@@ -687,6 +688,45 @@ class EmailLocalMatch(Level):
 
 
 @dataclass(frozen=True)
+class EmailNumberedVariant(Level):
+    """Two addresses at one domain whose local parts differ in their digits and otherwise at
+    most in separators (``maria.rodriguez1@x`` vs ``maria.rodriguez3@x``, ``f.wagner@x`` vs
+    ``f_wagner8@x``).
+
+    A mail provider numbers a name that is already taken, so such addresses usually belong to
+    two people of one name: no evidence of one person.
+    :func:`~crmresolve.compare.email_comparison` lists it as ``unusable``: the pair counts as
+    missing instead of reaching the one-typo level.
+
+    >>> import numpy as np
+    >>> from crmresolve.compare._batch import FeatureCache, PairBatch
+    >>> f = {"email": np.array(["ann.lee1@x.com", "ann.lee3@x.com", "ann.lee@x.com",
+    ...                         "ann.lee@y.com", "anne.lee@x.com", "ann_lee@x.com"], dtype=object)}
+    >>> pairs = PairBatch(FeatureCache(f), np.array([0, 0, 0, 2, 2]), np.array([1, 2, 3, 4, 5]))
+    >>> EmailNumberedVariant().evaluate(pairs).tolist()
+    [True, True, False, False, False]
+    """
+
+    column: str = "email"
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        kl, kr = pairs.lookup(self.column, "email:without_digits", _email_without_digits)
+        dl, dr = pairs.lookup(self.column, "email:digits", _email_digits)
+        out: BoolArray = _same_key(kl, kr) & (dl != dr)
+        return out
+
+    def label(self, primary: str | None = None) -> str:
+        return _on("numbered variant", self.column, primary)
+
+
+@dataclass(frozen=True)
 class EmailDomainMatch(Level):
     """Same e-mail domain (``column``, else the part of ``email_column`` after ``@``)."""
 
@@ -1062,6 +1102,28 @@ def _date_lookup(pairs: PairBatch, column: str, part: int) -> tuple[CodeArray, C
     table = pairs.cache.derived(column, "date", _date_table)[part]
     cl, cr = pairs.codes(column)
     return table[cl], table[cr]
+
+
+def _email_without_digits(uniques: ObjArray) -> CodeArray:
+    """Per distinct address: code of the address with its local part's digits and separators
+    (``.``, ``_``, ``-``) dropped."""
+
+    def key(value: str) -> str | None:
+        local, at, domain = value.rpartition("@")
+        if not at:
+            return None
+        return "".join(c for c in local if c not in _LOCAL_NOISE) + "@" + domain
+
+    return _with_missing(factorize((key(u) for u in uniques), len(uniques)))
+
+
+def _email_digits(uniques: ObjArray) -> CodeArray:
+    """Per distinct address: code of the digits of its local part (``""`` is a value too)."""
+    keys = ("".join(c for c in value.rpartition("@")[0] if c.isdigit()) for value in uniques)
+    return _with_missing(factorize(keys, len(uniques)))
+
+
+_LOCAL_NOISE: Final = frozenset("0123456789._-")
 
 
 def _email_part(pairs: PairBatch, column: str, email_column: str, *, local: bool) -> BoolArray:

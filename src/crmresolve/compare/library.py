@@ -28,6 +28,7 @@ from crmresolve.compare.levels import (
     DayMonthTransposed,
     Else,
     EmailLocalMatch,
+    EmailNumberedVariant,
     ExactMatch,
     HouseNumberAndStreet,
     InitialMatch,
@@ -159,7 +160,12 @@ def full_name_comparison(
 
 
 def email_comparison(column: str = "email", local_column: str = "email_local") -> Comparison:
-    """Exact → same local part, other domain → Levenshtein ≤ 1 → Levenshtein ≤ 2 → else."""
+    """Exact → same local part, other domain → Levenshtein ≤ 1 → Levenshtein ≤ 2 → else.
+
+    Two numbered variants of one address (``maria.rodriguez1@`` / ``maria.rodriguez3@`` at one
+    domain: :class:`EmailNumberedVariant`) count as missing, not as a typo: a provider numbers
+    a name that is taken, so they are usually two people of one name.
+    """
     return Comparison(
         "email",
         [
@@ -170,6 +176,7 @@ def email_comparison(column: str = "email", local_column: str = "email_local") -
             Else(),
         ],
         tf_column=column,
+        unusable=[EmailNumberedVariant(column)],
     )
 
 
