@@ -62,3 +62,21 @@ def test_phone_mobile_holds_the_first_mobile_number_only() -> None:
     assert f.columns["phone"].tolist() == ["+61448022870", "+61288257204", "+14155550100", None]
     # An AU landline is no mobile; a North American number cannot be told apart: not either.
     assert f.columns["phone_mobile"].tolist() == ["+61448022870", "+61412345678", None, None]
+
+
+def test_email_feature_applies_provider_rules() -> None:
+    t = Table.from_columns(
+        {
+            "name": ["Ann Lee", "Ann Lee", "Ann Lee", "Ann Lee"],
+            "mail": ["Ann.Lee@gmail.com", "annlee+crm@googlemail.com", "ann.lee@web.de", None],
+        }
+    )
+    f = build_features(t, {"full_name": ["name"], "email": ["mail"]})
+    # One Gmail mailbox, however it is spelled; other providers keep their dots.
+    assert f.columns["email"].tolist() == [
+        "annlee@gmail.com",
+        "annlee@gmail.com",
+        "ann.lee@web.de",
+        None,
+    ]
+    assert f.columns["email_local"].tolist()[:3] == ["annlee", "annlee", "ann.lee"]

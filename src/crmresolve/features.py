@@ -232,7 +232,12 @@ def _build_features(
         cols["full_name"] = _obj(full)
 
     if "email" in fmap:
-        parsed_emails = [per_distinct(c, lambda v: _brief(parse_email(v))) for c in raw("email")]
+        # Provider rules: Gmail ignores dots and +tags, several providers +tags, so such
+        # spellings are one mailbox (and one person) for matching.
+        parsed_emails = [
+            per_distinct(c, lambda v: _brief(parse_email(v, provider_rules=True)))
+            for c in raw("email")
+        ]
         for name, parsed in zip(fmap["email"], parsed_emails, strict=True):
             valid[name] = np.array([ok for _, ok in parsed])
         emails = _first_present([[v for v, _ in pc] for pc in parsed_emails], n)
