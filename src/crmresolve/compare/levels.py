@@ -28,6 +28,7 @@ import datetime as dt
 import importlib
 import itertools
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -718,8 +719,16 @@ class EmailNumberedVariant(Level):
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         kl, kr = pairs.lookup(self.column, "email:without_digits", _email_without_digits)
-        dl, dr = pairs.lookup(self.column, "email:digits", _email_digits)
-        out: BoolArray = _same_key(kl, kr) & (dl != dr)
+        out: BoolArray = _same_key(kl, kr)
+        # Few pairs share that key: the digits are compared on those only.
+        at = np.flatnonzero(out)
+        if at.size:
+            cl, cr = pairs.codes(self.column)
+            uniques = pairs.cache.factorized(self.column).uniques
+            out[at] = [
+                _local_digits(uniques[a]) != _local_digits(uniques[b])
+                for a, b in zip(cl[at].tolist(), cr[at].tolist(), strict=True)
+            ]
         return out
 
     def label(self, primary: str | None = None) -> str:
@@ -1110,20 +1119,18 @@ def _email_without_digits(uniques: ObjArray) -> CodeArray:
 
     def key(value: str) -> str | None:
         local, at, domain = value.rpartition("@")
-        if not at:
-            return None
-        return "".join(c for c in local if c not in _LOCAL_NOISE) + "@" + domain
+        return local.translate(_LOCAL_NOISE) + "@" + domain if at else None
 
-    return _with_missing(factorize((key(u) for u in uniques), len(uniques)))
+    return _with_missing(factorize(map(key, uniques), len(uniques)))
 
 
-def _email_digits(uniques: ObjArray) -> CodeArray:
-    """Per distinct address: code of the digits of its local part (``""`` is a value too)."""
-    keys = ("".join(c for c in value.rpartition("@")[0] if c.isdigit()) for value in uniques)
-    return _with_missing(factorize(keys, len(uniques)))
+def _local_digits(address: str) -> str:
+    """The digits of an address's local part, in order."""
+    return _NOT_DIGIT.sub("", address.rpartition("@")[0])
 
 
-_LOCAL_NOISE: Final = frozenset("0123456789._-")
+_LOCAL_NOISE: Final = str.maketrans("", "", "0123456789._-")
+_NOT_DIGIT: Final = re.compile(r"[^0-9]+")
 
 
 def _email_part(pairs: PairBatch, column: str, email_column: str, *, local: bool) -> BoolArray:
