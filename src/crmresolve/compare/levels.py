@@ -719,11 +719,11 @@ class EmailNumberedVariant(Level):
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         kl, kr = pairs.lookup(self.column, "email:without_digits", _email_without_digits)
-        out: BoolArray = _same_key(kl, kr)
-        # Few pairs share that key: the digits are compared on those only.
+        cl, cr = pairs.codes(self.column)
+        # Few pairs of different addresses share that key: digits are compared on those only.
+        out: BoolArray = _same_key(kl, kr) & (cl != cr)
         at = np.flatnonzero(out)
         if at.size:
-            cl, cr = pairs.codes(self.column)
             uniques = pairs.cache.factorized(self.column).uniques
             out[at] = [
                 _local_digits(uniques[a]) != _local_digits(uniques[b])
