@@ -119,7 +119,8 @@ class Level(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        LEVEL_TYPES[cls.__name__] = cls
+        if not cls.__name__.startswith("_"):  # shared bases are no level types
+            LEVEL_TYPES[cls.__name__] = cls
 
     @property
     @abstractmethod
@@ -157,6 +158,19 @@ class Level(ABC):
         return cls(**params)
 
 
+class _OneColumn(Level):
+    """A level on one feature column (``column``, declared by each subclass)."""
+
+    column: str
+
+    def __post_init__(self) -> None:
+        _check_column(self.column)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+
 def level_from_dict(data: Mapping[str, Any]) -> Level:
     """Rebuild a level from :meth:`Level.to_dict` output."""
     kind = data.get("type")
@@ -175,7 +189,7 @@ def level_from_dict(data: Mapping[str, Any]) -> Level:
 
 
 @dataclass(frozen=True)
-class ExactMatch(Level):
+class ExactMatch(_OneColumn):
     """Both values equal.
 
     >>> ExactMatch("email").label("email"), ExactMatch("email_local").label("email")
@@ -183,13 +197,6 @@ class ExactMatch(Level):
     """
 
     column: str
-
-    def __post_init__(self) -> None:
-        _check_column(self.column)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         return pairs.equal(self.column)
@@ -199,19 +206,15 @@ class ExactMatch(Level):
 
 
 @dataclass(frozen=True)
-class JaroWinklerAtLeast(Level):
+class JaroWinklerAtLeast(_OneColumn):
     """Jaro-Winkler similarity (prefix weight 0.1) at least ``threshold``."""
 
     column: str
     threshold: float
 
     def __post_init__(self) -> None:
-        _check_column(self.column)
+        super().__post_init__()
         _check_unit("threshold", self.threshold)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         return _at_least(pairs.metric(self.column, "jaro_winkler"), self.threshold)
@@ -224,7 +227,7 @@ class JaroWinklerAtLeast(Level):
 
 
 @dataclass(frozen=True)
-class TokenSetRatioAtLeast(Level):
+class TokenSetRatioAtLeast(_OneColumn):
     """rapidfuzz ``token_set_ratio`` / 100 at least ``threshold``.
 
     Word order does not matter and a value whose words are a subset of the other's scores 1.0
@@ -235,12 +238,8 @@ class TokenSetRatioAtLeast(Level):
     threshold: float
 
     def __post_init__(self) -> None:
-        _check_column(self.column)
+        super().__post_init__()
         _check_unit("threshold", self.threshold)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         return _at_least(pairs.metric(self.column, "token_set_ratio"), self.threshold)
@@ -253,19 +252,15 @@ class TokenSetRatioAtLeast(Level):
 
 
 @dataclass(frozen=True)
-class JaccardAtLeast(Level):
+class JaccardAtLeast(_OneColumn):
     """Jaccard similarity of the whitespace-separated word sets at least ``threshold``."""
 
     column: str
     threshold: float
 
     def __post_init__(self) -> None:
-        _check_column(self.column)
+        super().__post_init__()
         _check_unit("threshold", self.threshold)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         return _at_least(pairs.metric(self.column, "jaccard"), self.threshold)
@@ -278,19 +273,15 @@ class JaccardAtLeast(Level):
 
 
 @dataclass(frozen=True)
-class LevenshteinAtMost(Level):
+class LevenshteinAtMost(_OneColumn):
     """At most ``distance`` single-character insertions, deletions or substitutions."""
 
     column: str
     distance: int
 
     def __post_init__(self) -> None:
-        _check_column(self.column)
+        super().__post_init__()
         _check_count("distance", self.distance)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         if self.distance == 0:
@@ -304,7 +295,7 @@ class LevenshteinAtMost(Level):
 
 
 @dataclass(frozen=True)
-class DamerauLevenshteinAtMost(Level):
+class DamerauLevenshteinAtMost(_OneColumn):
     """Like :class:`LevenshteinAtMost`, but swapping two characters also counts as one edit.
 
     ``min_length`` > 0 asks both values to be at least that long: two edits in a 7-digit
@@ -323,13 +314,9 @@ class DamerauLevenshteinAtMost(Level):
     min_length: int = 0
 
     def __post_init__(self) -> None:
-        _check_column(self.column)
+        super().__post_init__()
         _check_count("distance", self.distance)
         _check_count("min_length", self.min_length)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         if self.distance == 0:
@@ -355,19 +342,15 @@ class DamerauLevenshteinAtMost(Level):
 
 
 @dataclass(frozen=True)
-class PrefixMatch(Level):
+class PrefixMatch(_OneColumn):
     """The first ``length`` characters agree (both values at least that long)."""
 
     column: str
     length: int
 
     def __post_init__(self) -> None:
-        _check_column(self.column)
+        super().__post_init__()
         _check_count("length", self.length, 1)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         n = self.length
@@ -384,23 +367,19 @@ class PrefixMatch(Level):
 
 
 @dataclass(frozen=True)
-class PhoneticMatch(Level):
+class PhoneticMatch(_OneColumn):
     """Same phonetic key (``metaphone``, ``soundex`` or ``nysiis`` from jellyfish)."""
 
     column: str
     algorithm: str = "metaphone"
 
     def __post_init__(self) -> None:
-        _check_column(self.column)
+        super().__post_init__()
         if self.algorithm not in PHONETIC_ALGORITHMS:
             raise ValueError(
                 f"unknown phonetic algorithm {self.algorithm!r}; "
                 f"expected one of {', '.join(PHONETIC_ALGORITHMS)}"
             )
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         encode = PHONETIC_ALGORITHMS[self.algorithm]
@@ -462,17 +441,10 @@ class NicknameMatch(Level):
 
 
 @dataclass(frozen=True)
-class InitialMatch(Level):
+class InitialMatch(_OneColumn):
     """One side is a single letter that starts the other side (``j`` ~ ``john``)."""
 
     column: str
-
-    def __post_init__(self) -> None:
-        _check_column(self.column)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         ll, lr = pairs.lookup(self.column, "length", _length_table)
@@ -544,19 +516,15 @@ class SwappedNames(Level):
 
 
 @dataclass(frozen=True)
-class DateWithin(Level):
+class DateWithin(_OneColumn):
     """Two valid ISO dates at most ``days`` apart."""
 
     column: str
     days: int
 
     def __post_init__(self) -> None:
-        _check_column(self.column)
+        super().__post_init__()
         _check_count("days", self.days)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         ol, orr = _date_lookup(pairs, self.column, _ORDINAL)
@@ -568,17 +536,10 @@ class DateWithin(Level):
 
 
 @dataclass(frozen=True)
-class DayMonthTransposed(Level):
+class DayMonthTransposed(_OneColumn):
     """Same year with day and month swapped (``1984-03-12`` ~ ``1984-12-03``)."""
 
     column: str
-
-    def __post_init__(self) -> None:
-        _check_column(self.column)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         al, ar = _date_lookup(pairs, self.column, _YMD)
@@ -592,17 +553,10 @@ class DayMonthTransposed(Level):
 
 
 @dataclass(frozen=True)
-class YearMonthMatch(Level):
+class YearMonthMatch(_OneColumn):
     """Two valid dates in the same year and month."""
 
     column: str
-
-    def __post_init__(self) -> None:
-        _check_column(self.column)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         al, ar = _date_lookup(pairs, self.column, _YM)
@@ -614,7 +568,7 @@ class YearMonthMatch(Level):
 
 
 @dataclass(frozen=True)
-class DateOutsideYears(Level):
+class DateOutsideYears(_OneColumn):
     """Either side is a valid date whose year is outside ``earliest..latest`` (``latest``
     ``None`` = the current year).
 
@@ -635,14 +589,10 @@ class DateOutsideYears(Level):
     latest: int | None = None
 
     def __post_init__(self) -> None:
-        _check_column(self.column)
+        super().__post_init__()
         _check_count("earliest", self.earliest, 1)
         if self.latest is not None:
             _check_count("latest", self.latest, self.earliest)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         al, ar = _date_lookup(pairs, self.column, _YMD)
@@ -689,7 +639,7 @@ class EmailLocalMatch(Level):
 
 
 @dataclass(frozen=True)
-class EmailNumberedVariant(Level):
+class EmailNumberedVariant(_OneColumn):
     """Two addresses at one domain whose local parts differ in their digits and otherwise at
     most in separators (``maria.rodriguez1@x`` vs ``maria.rodriguez3@x``, ``f.wagner@x`` vs
     ``f_wagner8@x``).
@@ -709,13 +659,6 @@ class EmailNumberedVariant(Level):
     """
 
     column: str = "email"
-
-    def __post_init__(self) -> None:
-        _check_column(self.column)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         kl, kr = pairs.lookup(self.column, "email:without_digits", _email_without_digits)
@@ -758,21 +701,17 @@ class EmailDomainMatch(Level):
 
 
 @dataclass(frozen=True)
-class PhoneLastDigits(Level):
+class PhoneLastDigits(_OneColumn):
     """The last ``digits`` digits agree (same line, different country or area prefix)."""
 
     digits: int = 7
     column: str = "phone"
 
     def __post_init__(self) -> None:
-        _check_column(self.column)
+        super().__post_init__()
         _check_count("digits", self.digits, 1)
         if self.digits > 18:
             raise ValueError("digits must be at most 18")
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         k = self.digits
@@ -827,7 +766,7 @@ class HouseNumberAndStreet(Level):
 
 
 @dataclass(frozen=True)
-class ItemsSharedAtLeast(Level):
+class ItemsSharedAtLeast(_OneColumn):
     """The two item sets share at least ``count`` items.
 
     Reads an ``items`` feature: each value is a set of items joined by
@@ -850,12 +789,8 @@ class ItemsSharedAtLeast(Level):
     count: int = 1
 
     def __post_init__(self) -> None:
-        _check_column(self.column)
+        super().__post_init__()
         _check_count("count", self.count, 1)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         t = pairs.cache.derived(self.column, "items", _item_tables)
