@@ -853,6 +853,11 @@ def test_default_name_comparisons_have_a_swapped_level() -> None:
         (("tom", "hill"), ("hill", "tim"), False),  # too short for a typo to be telling
         (("ryna", "chloe"), ("chole", "ryan"), False),  # both crossings mistyped
         (("ryna", None), ("chloe", "ryan"), False),  # a name missing
+        # A swapped compound surname reaches the given-name feature as its first word.
+        (("amelia", "graham jones"), ("graham", "amelua"), True),
+        (("amelia", "graham jones"), ("graham", "amelia"), True),
+        (("graham", "graham jones"), ("graham", "graham jones"), False),  # same order
+        (("amelia", "graham jones"), ("jones", "amelia"), False),  # only the first word
     ],
 )
 def test_swapped_names_with_one_typo(

@@ -490,6 +490,10 @@ class SwappedNames(Level):
         (gl, gr), (sl, sr) = pairs.shared_codes(self.columns)
         present = (gl >= 0) & (sl >= 0) & (gr >= 0) & (sr >= 0)
         cross_given, cross_surname = gl == sr, sl == gr
+        # Names already equal in order are no swap, whatever their crossings.
+        self._compound_crossings(
+            pairs, present & ((gl != gr) | (sl != sr)), cross_given, cross_surname
+        )
         out: BoolArray = present & cross_given & cross_surname
         if not self.typo:
             return out
@@ -505,6 +509,27 @@ class SwappedNames(Level):
             b = np.where(flip, given[right], surname[right])
             out[one] = _one_typo_not_prefix(a, b)
         return out
+
+    def _compound_crossings(
+        self,
+        pairs: PairBatch,
+        candidates: BoolArray,
+        cross_given: BoolArray,
+        cross_surname: BoolArray,
+    ) -> None:
+        """Count a crossing as exact where a compound surname met as a given name is its
+        first word (``graham jones`` ~ ``graham``): the given-name feature keeps one word, so
+        a swapped ``graham-jones`` arrives as ``graham``. Updates the crossings in place."""
+        head_l, head_r = pairs.lookup(self.surname_column, "first_word_of_compound", _heads)
+        comp_l, comp_r = pairs.lookup(self.surname_column, "is_compound", _compound)
+        given = pairs.cache.features[self.given_column]
+        for cross, head, compound, side in (
+            (cross_given, head_r, comp_r, pairs.left),
+            (cross_surname, head_l, comp_l, pairs.right),
+        ):
+            todo = np.flatnonzero(candidates & ~cross & compound)
+            if todo.size:
+                cross[todo] = np.equal(given[side[todo]], head[todo])
 
     def label(self, primary: str | None = None) -> str:
         if self.typo:
@@ -889,6 +914,18 @@ def _at_most(values: FloatArray, limit: int) -> BoolArray:
     with np.errstate(invalid="ignore"):
         out: BoolArray = values <= limit
     return out
+
+
+def _heads(uniques: ObjArray) -> ObjArray:
+    """Per distinct surname: its first word if it has several, else ``None`` (+ missing)."""
+    out = np.empty(len(uniques) + 1, dtype=object)
+    out[:-1] = [u.split(" ", 1)[0] if " " in u else None for u in uniques]
+    return out
+
+
+def _compound(uniques: ObjArray) -> BoolArray:
+    """Per distinct surname: has several words (+ missing: no)."""
+    return per_unique(uniques, lambda u: " " in u, np.bool_, False)
 
 
 def _one_typo_not_prefix(a: ObjArray, b: ObjArray) -> BoolArray:
