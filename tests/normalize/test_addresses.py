@@ -178,6 +178,15 @@ _postcodes = st.one_of(
         ("Same as above", None, None),
         ("12345", None, None),
         ("---", None, None),
+        # A long street type one keystroke off is still the type...
+        ("2 Forbes Treet", None, "2 forbes st"),
+        ("5 Main Stret", None, "5 main st"),
+        ("3 Parade Crescnt", "AU", "3 parade cres"),
+        # ...unless a street type follows: then it is the street's name.
+        ("12 Terrance Street", None, "12 terrance st"),
+        ("12 Terrance Stret", None, "12 terrance st"),
+        ("4 Stream Rd", None, "4 stream rd"),  # two edits from "street"
+        ("9 Garden Way", None, "9 garden way"),  # "gardens" cut short: a word of its own
     ],
 )
 def test_normalize_address(raw: object, country: str | None, expected: str | None) -> None:

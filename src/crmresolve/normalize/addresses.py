@@ -12,6 +12,10 @@ postcode after a comma is kept as a further comma part):
   ``boulevard`` -> ``bd`` when the type comes first, ``calle`` -> ``c``, ``chemin`` -> ``ch``);
   whether ``avenue`` is French or English is decided by ``country`` when given, else by its
   position (first word -> French style);
+* a street type mistyped by one keystroke (``Main Stret``, ``Forbes Treet``, ``Oak Avenu``)
+  -> its abbreviation, for the long written-out types (6 letters or more) and words of 5 letters
+  or more that are not followed by a street type (``Terrance Street`` keeps ``terrance``) and
+  are not a truncation or an extension of the type (``Garden State Parkway`` keeps ``garden``);
 * directionals (north/nord/norte -> n, south west -> sw, ...) and ordinal words (first -> 1st);
 * units (apt, apartment, suite, ste, unit, #, flat, wohnung, ...) -> ``unit <id>``, floors
   (floor 2, 2nd floor, 3. OG, 3e étage) -> ``fl <n>``, buildings -> ``bldg <id>``; they are
@@ -52,6 +56,9 @@ import io
 import re
 from importlib import resources
 from typing import NamedTuple
+
+from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.process import extractOne
 
 from crmresolve.normalize._base import Parsed
 from crmresolve.normalize._text import coerce_text, fold_accents, nfkc, strip_punctuation
@@ -275,6 +282,54 @@ def _street_types() -> _StreetTypes:
     return _StreetTypes(exact, tuple(compound), prefix_forms, suffixes)
 
 
+#: Written-out street types at least this long are recognised with one typo.
+TYPO_TYPE_MIN_LENGTH = 6
+
+
+class _TypoTypes(NamedTuple):
+    words: dict[str, str]  # written-out type -> canonical
+    # (first two letters, length) and (last two letters, length) of a word -> the types it
+    # may be one edit from: one edit keeps one end of a 5+ letter word and changes the length
+    # by at most one, so most words meet no candidate at all.
+    by_end: dict[tuple[str, int], tuple[str, ...]]
+
+
+@functools.cache
+def _typo_types() -> _TypoTypes:
+    types = _street_types()
+    compound = {suffix for suffix, _ in types.compound}
+    words = {
+        w: canonical
+        for w, (canonical, _) in types.exact.items()
+        if len(w) >= TYPO_TYPE_MIN_LENGTH and w.isalpha() and w not in compound
+    }
+    by_end: dict[tuple[str, int], set[str]] = {}
+    for w in words:
+        for size in (len(w) - 1, len(w), len(w) + 1):
+            by_end.setdefault((w[:2], size), set()).add(w)
+            by_end.setdefault(("-" + w[-2:], size), set()).add(w)
+    return _TypoTypes(words, {k: tuple(sorted(v)) for k, v in by_end.items()})
+
+
+# Street names repeat (Church, Maple, Station…): a small memo of pure results.
+@functools.lru_cache(maxsize=16384)
+def _typo_type(word: str) -> str | None:
+    """The canonical type of a long street type mistyped by one edit, else ``None``."""
+    if len(word) < TYPO_TYPE_MIN_LENGTH - 1 or not word.isalpha():
+        return None
+    typo = _typo_types()
+    size = len(word)
+    candidates = typo.by_end.get((word[:2], size), ()) + typo.by_end.get(
+        ("-" + word[-2:], size), ()
+    )
+    if not candidates:
+        return None
+    hit = extractOne(word, candidates, scorer=DamerauLevenshtein.distance, score_cutoff=1)
+    if hit is None or hit[0].startswith(word) or word.startswith(hit[0]):
+        return None  # "garden" is no mistyped "gardens", nor "streets" a "street"
+    return typo.words[hit[0]]
+
+
 _DIRECTIONALS: dict[str, str] = {
     **dict.fromkeys(("north", "nord", "norte", "noord"), "n"),
     **dict.fromkeys(("south", "sud", "sued", "zuid"), "s"),
@@ -469,8 +524,10 @@ def _prepare(text: str) -> list[list[str]]:
 def _map_words(words: list[str]) -> list[str]:
     """Directionals, ordinal words and street types to canonical forms (position-free)."""
     types = _street_types()
+    short = TYPO_TYPE_MIN_LENGTH - 1
+    typos = [_typo_type(w) if len(w) >= short and w not in types.exact else None for w in words]
     out: list[str] = []
-    for word in words:
+    for i, word in enumerate(words):
         mapped = _DIRECTIONALS.get(word)
         if mapped is not None:
             prev = out[-1] if out else ""
@@ -489,7 +546,9 @@ def _map_words(words: list[str]) -> list[str]:
             out.append(entry[0])
             continue
         if not word.endswith(types.compound_suffixes):
-            out.append(word)
+            # A type-like word before a street type is the street's name ("Terrance Stret").
+            named = i + 1 < len(words) and (words[i + 1] in types.exact or typos[i + 1] is not None)
+            out.append(word if named else typos[i] or word)
             continue
         for suffix, canonical in types.compound:
             if word.endswith(suffix) and len(word) > len(suffix) + 1:
