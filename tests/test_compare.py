@@ -293,6 +293,24 @@ def test_email_comparison_levels() -> None:
     assert c.compute(f, [0] * 5, [0, 1, 2, 3, 4]).tolist() == [4, 3, 2, 1, 0]
 
 
+def test_address_comparison_levels() -> None:
+    c = library.address_comparison()
+    f = feats(
+        house_number=["11", "11", "11", "12", "11", "11", "11"],
+        street=[
+            "elvire pl swanleigh",
+            "elvire pl swanleigh",  # exact
+            "elvire pl swanlegh",  # same number, one typo
+            "elvire pl",  # other number: words within, but the street alone is not close
+            "elvire pl",  # same number, an address line only one record has
+            "swanleigh elvire pl",  # same number, lines in another order
+            "banksia ave",
+        ],
+    )
+    # exact=4, number + JW=3, number + words within=2, street JW=1, else=0
+    assert c.compute(f, [0] * 6, [1, 2, 3, 4, 5, 6]).tolist() == [4, 3, 0, 2, 2, 0]
+
+
 def test_comparison_tf_and_null_columns() -> None:
     c = library.address_comparison()
     assert c.tf_column is None and c.null_columns == ("street",)

@@ -243,16 +243,20 @@ def dob_comparison(
 def address_comparison(
     house_number_column: str = "house_number", street_column: str = "street"
 ) -> Comparison:
-    """Exact house number and street → same number, street JW ≥ 0.9 → street JW ≥ 0.9 → else.
+    """Exact house number and street → same number, street JW ≥ 0.9 → same number, the words
+    of one street within the other's → street JW ≥ 0.9 → else.
 
-    Missing (``-1``) only when the street is missing; a missing house number just rules out
-    the two top levels.
+    The word-subset level catches an address line only one record has or lines in another
+    order (``elvire pl swanleigh`` / ``elvire pl``, ``reader ct villa 2`` / ``villa 2 reader
+    ct``), which Jaro-Winkler scores low. Missing (``-1``) only when the street is missing; a
+    missing house number just rules out the three top levels.
     """
     return Comparison(
         "address",
         [
             AllOf((ExactMatch(house_number_column), ExactMatch(street_column))),
             HouseNumberAndStreet(0.9, house_number_column, street_column),
+            AllOf((ExactMatch(house_number_column), TokenSetRatioAtLeast(street_column, 1.0))),
             JaroWinklerAtLeast(street_column, 0.9),
             Else(),
         ],

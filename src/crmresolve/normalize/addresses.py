@@ -12,7 +12,7 @@ postcode after a comma is kept as a further comma part):
   ``boulevard`` -> ``bd`` when the type comes first, ``calle`` -> ``c``, ``chemin`` -> ``ch``);
   whether ``avenue`` is French or English is decided by ``country`` when given, else by its
   position (first word -> French style);
-* a street type mistyped by one keystroke (``Main Stret``, ``Forbes Treet``, ``Oak Avenu``)
+* a street type mistyped by one keystroke (``Main Stret``, ``Forbes Treet``, ``Oak Avneue``)
   -> its abbreviation, for the long written-out types (6 letters or more) and words of 5 letters
   or more that are not followed by a street type (``Terrance Street`` keeps ``terrance``) and
   are not a truncation or an extension of the type (``Garden State Parkway`` keeps ``garden``);
