@@ -144,11 +144,7 @@ class DisagreeUnless:
             if values is None or not hit.size:
                 continue
             a, b = values[left[hit]], values[right[hit]]
-            same = np.fromiter(
-                (x is not None and x == y for x, y in zip(a, b, strict=True)),
-                dtype=bool,
-                count=hit.size,
-            )
+            same = np.equal(a, b) & np.not_equal(a, _NONE)
             fires[hit[same]] = False
         return fires
 
@@ -222,11 +218,13 @@ class OneSided:
         cols = [features[c] for c in self.columns if c in features]
         if not cols:
             return np.zeros(len(gamma), dtype=bool)
-        n = len(cols[0])
-        has = np.zeros(n, dtype=bool)
+        # Per pair, not per record of the table: callers score small batches of pairs too.
+        has_left = np.zeros(len(left), dtype=bool)
+        has_right = np.zeros(len(right), dtype=bool)
         for col in cols:
-            has |= np.fromiter((v is not None for v in col), dtype=bool, count=n)
-        fires: BoolArray = has[left] != has[right]
+            has_left |= np.not_equal(col[left], _NONE)
+            has_right |= np.not_equal(col[right], _NONE)
+        fires: BoolArray = has_left != has_right
         for other in self.unless:
             if other in names:
                 k = names.index(other)
@@ -240,6 +238,10 @@ class OneSided:
             "unless": list(self.unless),
             "cap_weight": self.cap_weight,
         }
+
+
+# ``np.not_equal(values, _NONE)``: per element ``is not None`` for object arrays, in C.
+_NONE = np.array(None, dtype=object)
 
 
 def guard_from_dict(data: Mapping[str, Any]) -> Guard:
