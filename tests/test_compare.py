@@ -28,6 +28,7 @@ from crmresolve.compare import (
     Else,
     EmailDomainMatch,
     EmailLocalMatch,
+    EmailLocalSpellsName,
     EmailNumberedVariant,
     ExactMatch,
     FeatureCache,
@@ -425,6 +426,23 @@ def ref_level(level: Level, f: Mapping[str, np.ndarray], i: int, j: int) -> bool
         digits = ["".join(c for c in x if c.isdigit()) for x in (la, lb)]
         rest = ["".join(c for c in x if c not in "0123456789._-") for x in (la, lb)]
         return da == db and rest[0] == rest[1] and digits[0] != digits[1]
+    if isinstance(level, EmailLocalSpellsName):
+        lo, em = both(level.local_column), both(level.email_column)
+        if lo is None or em is None or lo[0] != lo[1] or em[0] == em[1]:
+            return False
+        bare = "".join(ch for ch in lo[0] if ch not in "._-+")
+
+        def spells(k: int) -> bool:
+            g, s = v(level.given_column, k), v(level.surname_column, k)
+            if not g or not s or not bare.isalpha():
+                return False
+            g = g.replace(" ", "")
+            forms: set[str] = set()
+            for sur in (s.replace(" ", ""), s.split(" ")[-1]):
+                forms |= {g + sur, sur + g, g[0] + sur, sur + g[0], g + sur[0]}
+            return bare in forms
+
+        return spells(i) and spells(j)
     if isinstance(level, HouseNumberAndStreet):
         h, s = both(level.house_number_column), both(level.street_column)
         return (
@@ -505,7 +523,7 @@ def ref_gamma(c: Comparison, f: Mapping[str, np.ndarray], left, right) -> list[i
 
 
 GIVEN = ["john", "jon", "j", "johnny", "bob", "robert", "rob", "mary", "marie", "smith", "ann"]
-SURNAME = ["smith", "smyth", "smithe", "jones", "johnson", "john", "mary", "garcia lopez"]
+SURNAME = ["smith", "smyth", "smithe", "jones", "johnson", "john", "mary", "garcia lopez", "lee"]
 DATES = [
     "1984-03-12",
     "1984-12-03",
@@ -984,6 +1002,65 @@ def test_numbered_email_variants(a: str, b: str | None, expected: bool) -> None:
     for x, y in ((0, 1), (1, 0)):
         pairs = PairBatch(FeatureCache(feats), np.array([x]), np.array([y]))
         assert level.evaluate(pairs).tolist() == [expected]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (("lotte.boer@a.nl", "lotte", "de boer"), ("lotte.boer@b.nl", "lotte", "de boer"), True),
+        (("lotteboer@a.nl", "lotte", "de boer"), ("lotteboer@b.nl", "lotte", "boer"), True),
+        (("l.boer@a.nl", "lotte", "de boer"), ("l.boer@b.nl", "lotte", "de boer"), True),
+        (("boerl@a.nl", "lotte", "de boer"), ("boerl@b.nl", "lotte", "de boer"), True),
+        # Digits say more than the name: a birth year, a number the provider gave.
+        (("lotte.boer84@a.nl", "lotte", "boer"), ("lotte.boer84@b.nl", "lotte", "boer"), False),
+        # The same address is the same mailbox: evidence, whatever it spells.
+        (("lotte.boer@a.nl", "lotte", "boer"), ("lotte.boer@a.nl", "lotte", "boer"), False),
+        # Only one record's name spells it: the handle links a nickname or a missing name.
+        (("lotte.boer@a.nl", "lotte", "boer"), ("lotte.boer@b.nl", "charlotte", "boer"), False),
+        (("lotte.boer@a.nl", "lotte", "boer"), ("lotte.boer@b.nl", None, "boer"), False),
+        (("sunny.day@a.nl", "lotte", "boer"), ("sunny.day@b.nl", "lotte", "boer"), False),
+        (("lotte.boer@a.nl", "lotte", "boer"), ("lotte.boer2@b.nl", "lotte", "boer"), False),
+    ],
+)
+def test_email_local_part_that_spells_the_name(
+    a: tuple[str, str | None, str | None], b: tuple[str, str | None, str | None], expected: bool
+) -> None:
+    rows = [a, b]
+    feats = {
+        "email": np.array([r[0] for r in rows], dtype=object),
+        "email_local": np.array([r[0].split("@")[0] for r in rows], dtype=object),
+        "given_name": np.array([r[1] for r in rows], dtype=object),
+        "surname": np.array([r[2] for r in rows], dtype=object),
+    }
+    level = cmp.EmailLocalSpellsName()
+    for x, y in ((0, 1), (1, 0)):  # symmetric in the pair order
+        pairs = PairBatch(FeatureCache(feats), np.array([x]), np.array([y]))
+        assert level.evaluate(pairs).tolist() == [expected]
+        assert ref_level(level, feats, x, y) == expected
+    assert cmp.level_from_dict(level.to_dict()) == level
+
+
+def test_email_comparison_with_names_counts_a_name_handle_as_missing() -> None:
+    emails = ["ann.lee@x.com", "ann.lee@y.com", "ann.lee@x.com"]
+    feats = {
+        "email": np.array(emails, dtype=object),
+        "email_local": np.array([e.split("@")[0] for e in emails], dtype=object),
+        "given_name": np.array(["ann", "ann", "ann"], dtype=object),
+        "surname": np.array(["lee", "lee", "lee"], dtype=object),
+    }
+    with_names = library.email_comparison(given_column="given_name", surname_column="surname")
+    plain = library.email_comparison()
+    left, right = np.array([0, 0]), np.array([1, 2])
+    assert with_names.compute(feats, left, right).tolist() == [-1, 4]
+    assert plain.compute(feats, left, right).tolist() == [3, 4]
+    assert cmp.Comparison.from_dict(with_names.to_dict()).unusable == with_names.unusable
+    # The default set reads the names only when both name features exist.
+    (email,) = [
+        c for c in default_comparisons(["email", "given_name", "surname"]) if c.name == "email"
+    ]
+    assert any(isinstance(u, EmailLocalSpellsName) for u in email.unusable)
+    (email,) = [c for c in default_comparisons(["email", "given_name"]) if c.name == "email"]
+    assert not any(isinstance(u, EmailLocalSpellsName) for u in email.unusable)
 
 
 def test_email_comparison_counts_numbered_variants_as_missing() -> None:

@@ -65,6 +65,7 @@ __all__ = [
     "Else",
     "EmailDomainMatch",
     "EmailLocalMatch",
+    "EmailLocalSpellsName",
     "EmailNumberedVariant",
     "ExactMatch",
     "HouseNumberAndStreet",
@@ -701,6 +702,88 @@ class EmailNumberedVariant(_OneColumn):
 
     def label(self, primary: str | None = None) -> str:
         return _on("numbered variant", self.column, primary)
+
+
+@dataclass(frozen=True)
+class EmailLocalSpellsName(Level):
+    """Two different addresses with one local part that only spells the name both records
+    carry (``lotte.boer@xs4all.nl`` vs ``lotte.boer@ziggo.nl`` for two Lotte de Boers).
+
+    Such a local part repeats the evidence of the name comparisons: people of one name pick
+    the same handle at different providers, so its agreement is no further evidence of one
+    person. :func:`~crmresolve.compare.email_comparison` lists it as ``unusable`` when name
+    columns are given. A local part with digits (``lotte.boer84``) or one that spells only
+    one record's name (the other has a nickname, or none) stays evidence.
+
+    >>> import numpy as np
+    >>> from crmresolve.compare._batch import FeatureCache, PairBatch
+    >>> f = {"email": np.array(["lotte.boer@a.nl", "lotteboer@b.nl", "lotte.boer@c.nl",
+    ...                         "lotte.boer@d.nl"], dtype=object),
+    ...      "email_local": np.array(["lotte.boer", "lotteboer", "lotte.boer", "lotte.boer"],
+    ...                              dtype=object),
+    ...      "given_name": np.array(["lotte", "lotte", "lotte", None], dtype=object),
+    ...      "surname": np.array(["de boer", "de boer", "de boer", "de boer"], dtype=object)}
+    >>> pairs = PairBatch(FeatureCache(f), np.array([0, 0, 0]), np.array([1, 2, 3]))
+    >>> EmailLocalSpellsName().evaluate(pairs).tolist()
+    [False, True, False]
+    """
+
+    local_column: str = "email_local"
+    email_column: str = "email"
+    given_column: str = "given_name"
+    surname_column: str = "surname"
+
+    def __post_init__(self) -> None:
+        for c in self.columns:
+            _check_column(c)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.local_column, self.email_column, self.given_column, self.surname_column)
+
+    def evaluate(self, pairs: PairBatch) -> BoolArray:
+        ll, lr = pairs.codes(self.local_column)
+        el, er = pairs.codes(self.email_column)
+        # Few pairs share a local part at two addresses: the names are read for those only.
+        out: BoolArray = (ll == lr) & (ll >= 0) & (el != er)
+        at = np.flatnonzero(out)
+        if at.size:
+            f = pairs.cache.features
+            local = f[self.local_column]
+            given, surname = f[self.given_column], f[self.surname_column]
+            left, right = pairs.left[at], pairs.right[at]
+            out[at] = [
+                _spells_name(loc, ga, sa) and _spells_name(loc, gb, sb)
+                for loc, ga, sa, gb, sb in zip(
+                    local[left].tolist(),
+                    given[left].tolist(),
+                    surname[left].tolist(),
+                    given[right].tolist(),
+                    surname[right].tolist(),
+                    strict=True,
+                )
+            ]
+        return out
+
+    def label(self, primary: str | None = None) -> str:
+        return "local part spells the shared name"
+
+
+def _spells_name(local: str, given: str | None, surname: str | None) -> bool:
+    """``local`` (separators aside, no digits) is a usual handle made of the two names."""
+    if not given or not surname:
+        return False
+    bare = local.translate(_SEPARATORS)
+    if not bare.isalpha():
+        return False
+    g = given.replace(" ", "")
+    forms = set()
+    for s in {surname.replace(" ", ""), surname.rsplit(" ", 1)[-1]}:
+        forms |= {g + s, s + g, g[:1] + s, s + g[:1], g + s[:1]}
+    return bare in forms
+
+
+_SEPARATORS: Final = str.maketrans("", "", "._-+")
 
 
 @dataclass(frozen=True)

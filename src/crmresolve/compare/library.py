@@ -28,6 +28,7 @@ from crmresolve.compare.levels import (
     DayMonthTransposed,
     Else,
     EmailLocalMatch,
+    EmailLocalSpellsName,
     EmailNumberedVariant,
     ExactMatch,
     HouseNumberAndStreet,
@@ -159,13 +160,25 @@ def full_name_comparison(
     )
 
 
-def email_comparison(column: str = "email", local_column: str = "email_local") -> Comparison:
+def email_comparison(
+    column: str = "email",
+    local_column: str = "email_local",
+    *,
+    given_column: str | None = None,
+    surname_column: str | None = None,
+) -> Comparison:
     """Exact → same local part, other domain → Levenshtein ≤ 1 → Levenshtein ≤ 2 → else.
 
     Two numbered variants of one address (``maria.rodriguez1@`` / ``maria.rodriguez3@`` at one
     domain: :class:`EmailNumberedVariant`) count as missing, not as a typo: a provider numbers
-    a name that is taken, so they are usually two people of one name.
+    a name that is taken, so they are usually two people of one name. With the name columns,
+    one local part at two providers that only spells the name both records carry
+    (:class:`EmailLocalSpellsName`) counts as missing too: the name comparisons already hold
+    that evidence.
     """
+    unusable: list[Level] = [EmailNumberedVariant(column)]
+    if given_column is not None and surname_column is not None:
+        unusable.append(EmailLocalSpellsName(local_column, column, given_column, surname_column))
     return Comparison(
         "email",
         [
@@ -176,7 +189,7 @@ def email_comparison(column: str = "email", local_column: str = "email_local") -
             Else(),
         ],
         tf_column=column,
-        unusable=[EmailNumberedVariant(column)],
+        unusable=unusable,
     )
 
 
@@ -388,7 +401,11 @@ def default_comparisons(available_keys: Iterable[str]) -> list[Comparison]:
     if "full_name" in keys and not {"given_name", "surname"} <= keys:
         out.append(full_name_comparison())
     if "email" in keys:
-        out.append(email_comparison())
+        out.append(
+            email_comparison(given_column="given_name", surname_column="surname")
+            if both
+            else email_comparison()
+        )
     if "phone" in keys:
         out.append(phone_comparison())
     if "dob" in keys:
