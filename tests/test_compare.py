@@ -428,12 +428,19 @@ def ref_level(level: Level, f: Mapping[str, np.ndarray], i: int, j: int) -> bool
         return da == db and rest[0] == rest[1] and digits[0] != digits[1]
     if isinstance(level, EmailLocalSpellsName):
         lo, em = both(level.local_column), both(level.email_column)
-        if lo is None or em is None or lo[0] != lo[1] or em[0] == em[1]:
+        if lo is None or em is None or em[0] == em[1]:
             return False
-        bare = "".join(ch for ch in lo[0] if ch not in "._-+")
 
-        def spells(k: int) -> bool:
+        def skeleton(address: str) -> str:
+            local, _, domain = address.rpartition("@")
+            return "".join(ch for ch in local if ch not in "0123456789._-") + "@" + domain
+
+        if lo[0] != lo[1] and skeleton(em[0]) != skeleton(em[1]):
+            return False
+
+        def spells(local: str, k: int) -> bool:
             g, s = v(level.given_column, k), v(level.surname_column, k)
+            bare = "".join(ch for ch in local if ch not in "._-+")
             if not g or not s or not bare.isalpha():
                 return False
             g = g.replace(" ", "")
@@ -442,7 +449,7 @@ def ref_level(level: Level, f: Mapping[str, np.ndarray], i: int, j: int) -> bool
                 forms |= {g + sur, sur + g, g[0] + sur, sur + g[0], g + sur[0]}
             return bare in forms
 
-        return spells(i) and spells(j)
+        return all(spells(local, k) for local in lo for k in (i, j))
     if isinstance(level, HouseNumberAndStreet):
         h, s = both(level.house_number_column), both(level.street_column)
         return (
@@ -1020,6 +1027,10 @@ def test_numbered_email_variants(a: str, b: str | None, expected: bool) -> None:
         (("lotte.boer@a.nl", "lotte", "boer"), ("lotte.boer@b.nl", None, "boer"), False),
         (("sunny.day@a.nl", "lotte", "boer"), ("sunny.day@b.nl", "lotte", "boer"), False),
         (("lotte.boer@a.nl", "lotte", "boer"), ("lotte.boer2@b.nl", "lotte", "boer"), False),
+        # One provider, two spellings of the name: two mailboxes.
+        (("lotteboer@a.nl", "lotte", "boer"), ("lotte_boer@a.nl", "lotte", "boer"), True),
+        (("lotteboer@a.nl", "lotte", "boer"), ("lotte_boer@b.nl", "lotte", "boer"), False),
+        (("lotteboer@a.nl", "lotte", "boer"), ("lotte_boer7@a.nl", "lotte", "boer"), False),
     ],
 )
 def test_email_local_part_that_spells_the_name(

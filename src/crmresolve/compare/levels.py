@@ -706,14 +706,16 @@ class EmailNumberedVariant(_OneColumn):
 
 @dataclass(frozen=True)
 class EmailLocalSpellsName(Level):
-    """Two different addresses with one local part that only spells the name both records
-    carry (``lotte.boer@xs4all.nl`` vs ``lotte.boer@ziggo.nl`` for two Lotte de Boers).
+    """Two different addresses whose local parts only spell the name both records carry:
+    one local part at two providers (``lotte.boer@xs4all.nl`` vs ``lotte.boer@ziggo.nl``), or
+    two spellings at one provider that differ in separators only (``lotteboer@ziggo.nl`` vs
+    ``lotte_boer@ziggo.nl``: two mailboxes).
 
     Such a local part repeats the evidence of the name comparisons: people of one name pick
-    the same handle at different providers, so its agreement is no further evidence of one
-    person. :func:`~crmresolve.compare.email_comparison` lists it as ``unusable`` when name
-    columns are given. A local part with digits (``lotte.boer84``) or one that spells only
-    one record's name (the other has a nickname, or none) stays evidence.
+    the same handles, so its agreement is no further evidence of one person.
+    :func:`~crmresolve.compare.email_comparison` lists it as ``unusable`` when name columns
+    are given. A local part with digits (``lotte.boer84``) or one that spells only one
+    record's name (the other has a nickname, or none) stays evidence.
 
     >>> import numpy as np
     >>> from crmresolve.compare._batch import FeatureCache, PairBatch
@@ -744,18 +746,26 @@ class EmailLocalSpellsName(Level):
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         ll, lr = pairs.codes(self.local_column)
         el, er = pairs.codes(self.email_column)
-        # Few pairs share a local part at two addresses: the names are read for those only.
-        out: BoolArray = (ll == lr) & (ll >= 0) & (el != er)
+        # One local part, or one address with separators and digits dropped (digits are
+        # checked per pair: a local part with digits is more than a name).
+        kl, kr = pairs.lookup(self.email_column, "email:without_digits", _email_without_digits)
+        # Few pairs qualify: the names are read for those only.
+        out: BoolArray = (((ll == lr) & (ll >= 0)) | _same_key(kl, kr)) & (el != er)
         at = np.flatnonzero(out)
         if at.size:
             f = pairs.cache.features
             local = f[self.local_column]
             given, surname = f[self.given_column], f[self.surname_column]
             left, right = pairs.left[at], pairs.right[at]
+            # Both local parts spell both records' names (the two names agree).
             out[at] = [
-                _spells_name(loc, ga, sa) and _spells_name(loc, gb, sb)
-                for loc, ga, sa, gb, sb in zip(
+                _spells_name(loc, ga, sa)
+                and _spells_name(loc, gb, sb)
+                and _spells_name(loc2, ga, sa)
+                and _spells_name(loc2, gb, sb)
+                for loc, loc2, ga, sa, gb, sb in zip(
                     local[left].tolist(),
+                    local[right].tolist(),
                     given[left].tolist(),
                     surname[left].tolist(),
                     given[right].tolist(),
@@ -766,7 +776,7 @@ class EmailLocalSpellsName(Level):
         return out
 
     def label(self, primary: str | None = None) -> str:
-        return "local part spells the shared name"
+        return "local parts spell the shared name"
 
 
 def _spells_name(local: str, given: str | None, surname: str | None) -> bool:
