@@ -513,7 +513,12 @@ def main() -> None:
         ),
         "surname": surname_comparison,
         "dob": dob_comparison,
-        "email": email_comparison,
+        # As the pipeline builds it: with both names, handles that spell the name are missing.
+        "email": (
+            (lambda: email_comparison(given_column="given_name", surname_column="surname"))
+            if {"given_name", "surname"} <= set(fields)
+            else email_comparison
+        ),
         "phone": phone_comparison,
         "postcode": postcode_comparison,
     }
