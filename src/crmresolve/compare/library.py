@@ -172,9 +172,9 @@ def email_comparison(
     Two numbered variants of one address (``maria.rodriguez1@`` / ``maria.rodriguez3@`` at one
     domain: :class:`EmailNumberedVariant`) count as missing, not as a typo: a provider numbers
     a name that is taken, so they are usually two people of one name. With the name columns,
-    one local part at two providers that only spells the name both records carry
-    (:class:`EmailLocalSpellsName`) counts as missing too: the name comparisons already hold
-    that evidence.
+    local parts that only spell the name both records carry, at two providers or spelled two
+    ways at one (:class:`EmailLocalSpellsName`), count as missing too: the name comparisons
+    already hold that evidence.
     """
     unusable: list[Level] = [EmailNumberedVariant(column)]
     if given_column is not None and surname_column is not None:
