@@ -297,7 +297,7 @@ def test_email_comparison_levels() -> None:
 def test_address_comparison_levels() -> None:
     c = library.address_comparison()
     f = feats(
-        house_number=["11", "11", "11", "12", "11", "11", "11"],
+        house_number=["11", "11", "11", "12", "11", "11", "11", "10", "10", "9"],
         street=[
             "elvire pl swanleigh",
             "elvire pl swanleigh",  # exact
@@ -306,10 +306,14 @@ def test_address_comparison_levels() -> None:
             "elvire pl",  # same number, an address line only one record has
             "swanleigh elvire pl",  # same number, lines in another order
             "banksia ave",
+            "mccombie st",
+            "mccombiueatreet",  # same number, a badly mistyped street (JW 0.88)
+            "mccombie st",  # other number, the street itself mistyped (see above)
         ],
     )
-    # exact=4, number + JW=3, number + words within=2, street JW=1, else=0
-    assert c.compute(f, [0] * 6, [1, 2, 3, 4, 5, 6]).tolist() == [4, 3, 0, 2, 2, 0]
+    # exact=5, number + JW 0.9=4, number + words within=3, number + JW 0.8=2, street JW 0.9=1
+    left, right = [0, 0, 0, 0, 0, 0, 7, 8], [1, 2, 3, 4, 5, 6, 8, 9]
+    assert c.compute(f, left, right).tolist() == [5, 4, 0, 3, 3, 0, 2, 0]
 
 
 def test_comparison_tf_and_null_columns() -> None:

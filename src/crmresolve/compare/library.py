@@ -257,12 +257,13 @@ def address_comparison(
     house_number_column: str = "house_number", street_column: str = "street"
 ) -> Comparison:
     """Exact house number and street → same number, street JW ≥ 0.9 → same number, the words
-    of one street within the other's → street JW ≥ 0.9 → else.
+    of one street within the other's → same number, street JW ≥ 0.8 → street JW ≥ 0.9 → else.
 
     The word-subset level catches an address line only one record has or lines in another
     order (``elvire pl swanleigh`` / ``elvire pl``, ``reader ct villa 2`` / ``villa 2 reader
-    ct``), which Jaro-Winkler scores low. Missing (``-1``) only when the street is missing; a
-    missing house number just rules out the three top levels.
+    ct``), which Jaro-Winkler scores low; the JW ≥ 0.8 level a badly mistyped street at the
+    same number (``mccombie st`` / ``mccombiueatreet``). Missing (``-1``) only when the street
+    is missing; a missing house number just rules out the four top levels.
     """
     return Comparison(
         "address",
@@ -270,6 +271,7 @@ def address_comparison(
             AllOf((ExactMatch(house_number_column), ExactMatch(street_column))),
             HouseNumberAndStreet(0.9, house_number_column, street_column),
             AllOf((ExactMatch(house_number_column), TokenSetRatioAtLeast(street_column, 1.0))),
+            HouseNumberAndStreet(0.8, house_number_column, street_column),
             JaroWinklerAtLeast(street_column, 0.9),
             Else(),
         ],
