@@ -133,20 +133,9 @@ def given_name_comparison(
 
 def surname_comparison(column: str = "surname", *, given_column: str | None = None) -> Comparison:
     """Exact → [swapped with the given name] → JW ≥ 0.92 → JW ≥ 0.88 (also most
-    double-barrelled variants) → JW ≥ 0.8 → metaphone → else.
-
-    As in the given-name comparison, the weak levels keep a badly mistyped surname
-    (``osbsfbne`` ~ ``osborne``) out of ``else``, the level EM learns as evidence against;
-    EM gives them whatever weight the data supports.
-    """
+    double-barrelled variants) → metaphone → else."""
     swapped = None if given_column is None else (given_column, column)
-    return name_comparison(
-        column,
-        name="surname",
-        jaro_winkler=(0.92, 0.88, 0.8),
-        phonetic="metaphone",
-        swapped=swapped,
-    )
+    return name_comparison(column, name="surname", phonetic="metaphone", swapped=swapped)
 
 
 def full_name_comparison(
