@@ -445,7 +445,9 @@ def ref_level(level: Level, f: Mapping[str, np.ndarray], i: int, j: int) -> bool
         def spells(local: str, k: int) -> bool:
             g, s = v(level.given_column, k), v(level.surname_column, k)
             bare = "".join(ch for ch in local if ch not in "._-+")
-            if not g or not s or not bare.isalpha():
+            if not isinstance(g, str) or not isinstance(s, str) or not g or not s:
+                return False
+            if not bare.isalpha():
                 return False
             g = g.replace(" ", "")
             forms: set[str] = set()
@@ -1035,6 +1037,8 @@ def test_numbered_email_variants(a: str, b: str | None, expected: bool) -> None:
         (("lotteboer@a.nl", "lotte", "boer"), ("lotte_boer@a.nl", "lotte", "boer"), True),
         (("lotteboer@a.nl", "lotte", "boer"), ("lotte_boer@b.nl", "lotte", "boer"), False),
         (("lotteboer@a.nl", "lotte", "boer"), ("lotte_boer7@a.nl", "lotte", "boer"), False),
+        # A hand-built feature table with a non-text name: no evidence taken away, no crash.
+        (("lotte.boer@a.nl", "lotte", "boer"), ("lotte.boer@b.nl", 7, "boer"), False),
     ],
 )
 def test_email_local_part_that_spells_the_name(

@@ -781,8 +781,8 @@ class EmailLocalSpellsName(Level):
 
 def _spells_name(local: str, given: str | None, surname: str | None) -> bool:
     """``local`` (separators aside, no digits) is a usual handle made of the two names."""
-    if not given or not surname:
-        return False
+    if not isinstance(given, str) or not isinstance(surname, str) or not given or not surname:
+        return False  # a hand-built feature table may hold anything in the name columns
     bare = local.translate(_SEPARATORS)
     if not bare.isalpha():
         return False
