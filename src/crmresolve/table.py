@@ -20,7 +20,19 @@ import numpy.typing as npt
 
 ObjArray = npt.NDArray[np.object_]
 
-__all__ = ["ObjArray", "Table", "clean_cell"]
+__all__ = ["ObjArray", "Table", "clean_cell", "notnull"]
+
+_NONE = np.array(None, dtype=object)
+
+
+def notnull(values: ObjArray) -> npt.NDArray[np.bool_]:
+    """``values[i] is not None`` for an object array, vectorised (in C, no Python loop).
+
+    >>> notnull(np.array(["a", None, ""], dtype=object)).tolist()
+    [True, False, True]
+    """
+    out: npt.NDArray[np.bool_] = np.not_equal(values, _NONE)
+    return out
 
 
 def clean_cell(value: Any) -> str | None:

@@ -38,6 +38,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from crmresolve.table import notnull
+
 __all__ = [
     "DEFAULT_CAP_WEIGHT",
     "NEAR_LEVELS",
@@ -144,7 +146,7 @@ class DisagreeUnless:
             if values is None or not hit.size:
                 continue
             a, b = values[left[hit]], values[right[hit]]
-            same = np.equal(a, b) & np.not_equal(a, _NONE)
+            same = np.equal(a, b) & notnull(a)
             fires[hit[same]] = False
         return fires
 
@@ -222,8 +224,8 @@ class OneSided:
         has_left = np.zeros(len(left), dtype=bool)
         has_right = np.zeros(len(right), dtype=bool)
         for col in cols:
-            has_left |= np.not_equal(col[left], _NONE)
-            has_right |= np.not_equal(col[right], _NONE)
+            has_left |= notnull(col[left])
+            has_right |= notnull(col[right])
         fires: BoolArray = has_left != has_right
         for other in self.unless:
             if other in names:
@@ -238,10 +240,6 @@ class OneSided:
             "unless": list(self.unless),
             "cap_weight": self.cap_weight,
         }
-
-
-# ``np.not_equal(values, _NONE)``: per element ``is not None`` for object arrays, in C.
-_NONE = np.array(None, dtype=object)
 
 
 def guard_from_dict(data: Mapping[str, Any]) -> Guard:

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from crmresolve.cluster._graph import sorted_unique, value_codes
 from crmresolve.survive._rules import Candidate, FieldGroup, FieldRule
-from crmresolve.table import Table
+from crmresolve.table import Table, notnull
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -144,15 +144,6 @@ def parse_timestamp(value: str) -> float | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=_dt.timezone.utc)
     return dt.timestamp()
-
-
-_NONE = np.array(None, dtype=object)
-
-
-def notnull(values: ObjArray) -> BoolArray:
-    """``values[i] is not None`` for an object array, vectorised."""
-    out: BoolArray = np.not_equal(values, _NONE)
-    return out
 
 
 def _subset(codes: IntArray, uniques: list[Any]) -> tuple[IntArray, list[Any]]:

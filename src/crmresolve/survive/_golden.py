@@ -14,9 +14,9 @@ from crmresolve.cluster._graph import paused_gc
 from crmresolve.cluster._ids import cluster_ids_for
 from crmresolve.roles import validate_field_map
 from crmresolve.survive._config import RuleSet, load_rules
-from crmresolve.survive._engine import FIXED_RULE_NAMES, Context, Validity, notnull, run_unit
+from crmresolve.survive._engine import FIXED_RULE_NAMES, Context, Validity, run_unit
 from crmresolve.survive._rules import FieldGroup, FieldRule, Rule
-from crmresolve.table import Table
+from crmresolve.table import Table, notnull
 
 if TYPE_CHECKING:
     import pandas as pd
