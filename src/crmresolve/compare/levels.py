@@ -54,6 +54,7 @@ from crmresolve.compare._batch import (
     per_unique,
 )
 from crmresolve.roles import ITEM_SEPARATOR
+from crmresolve.table import notnull
 
 __all__ = [
     "LEVEL_TYPES",
@@ -522,13 +523,12 @@ class SwappedNames(Level):
         first word (``graham jones`` ~ ``graham``): the given-name feature keeps one word, so
         a swapped ``graham-jones`` arrives as ``graham``. Updates the crossings in place."""
         head_l, head_r = pairs.lookup(self.surname_column, "first_word_of_compound", _heads)
-        comp_l, comp_r = pairs.lookup(self.surname_column, "is_compound", _compound)
         given = pairs.cache.features[self.given_column]
-        for cross, head, compound, side in (
-            (cross_given, head_r, comp_r, pairs.left),
-            (cross_surname, head_l, comp_l, pairs.right),
+        for cross, head, side in (
+            (cross_given, head_r, pairs.left),
+            (cross_surname, head_l, pairs.right),
         ):
-            todo = np.flatnonzero(candidates & ~cross & compound)
+            todo = np.flatnonzero(candidates & ~cross & notnull(head))
             if todo.size:
                 cross[todo] = np.equal(given[side[todo]], head[todo])
 
@@ -1014,11 +1014,6 @@ def _heads(uniques: ObjArray) -> ObjArray:
     out = np.empty(len(uniques) + 1, dtype=object)
     out[:-1] = [u.split(" ", 1)[0] if " " in u else None for u in uniques]
     return out
-
-
-def _compound(uniques: ObjArray) -> BoolArray:
-    """Per distinct surname: has several words (+ missing: no)."""
-    return per_unique(uniques, lambda u: " " in u, np.bool_, False)
 
 
 def _one_typo_not_prefix(a: ObjArray, b: ObjArray) -> BoolArray:
