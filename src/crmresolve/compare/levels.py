@@ -759,10 +759,7 @@ class EmailLocalSpellsName(Level):
             left, right = pairs.left[at], pairs.right[at]
             # Both local parts spell both records' names (the two names agree).
             out[at] = [
-                _spells_name(loc, ga, sa)
-                and _spells_name(loc, gb, sb)
-                and _spells_name(loc2, ga, sa)
-                and _spells_name(loc2, gb, sb)
+                {_bare(loc), _bare(loc2)} <= _name_handles(ga, sa) & _name_handles(gb, sb)
                 for loc, loc2, ga, sa, gb, sb in zip(
                     local[left].tolist(),
                     local[right].tolist(),
@@ -779,18 +776,22 @@ class EmailLocalSpellsName(Level):
         return "local parts spell the shared name"
 
 
-def _spells_name(local: str, given: str | None, surname: str | None) -> bool:
-    """``local`` (separators aside, no digits) is a usual handle made of the two names."""
-    if not isinstance(given, str) or not isinstance(surname, str) or not given or not surname:
-        return False  # a hand-built feature table may hold anything in the name columns
+def _bare(local: str) -> str | None:
+    """A local part without separators, if it is letters only (digits say more than a name)."""
     bare = local.translate(_SEPARATORS)
-    if not bare.isalpha():
-        return False
+    return bare if bare.isalpha() else None
+
+
+def _name_handles(given: object, surname: object) -> set[str | None]:
+    """The usual handles made of a given name and a surname (first+last, last+first, initial
+    and last, ...), without separators; empty unless both names are text."""
+    if not isinstance(given, str) or not isinstance(surname, str) or not given or not surname:
+        return set()  # a hand-built feature table may hold anything in the name columns
     g = given.replace(" ", "")
-    forms = set()
+    forms: set[str | None] = set()
     for s in {surname.replace(" ", ""), surname.rsplit(" ", 1)[-1]}:
         forms |= {g + s, s + g, g[:1] + s, s + g[:1], g + s[:1]}
-    return bare in forms
+    return forms
 
 
 _SEPARATORS: Final = str.maketrans("", "", "._-+")
