@@ -36,12 +36,7 @@ from crmresolve.compare import (
     FeatureCache,
     PairBatch,
     compute_gamma,
-    dob_comparison,
-    email_comparison,
-    given_name_comparison,
-    phone_comparison,
-    postcode_comparison,
-    surname_comparison,
+    default_comparisons,
 )
 
 ObjArray = npt.NDArray[np.object_]
@@ -504,25 +499,13 @@ def main() -> None:
     print(f"data: {args.records:,} records, {left.size:,} pairs ({time.perf_counter() - t0:.1f}s)")
 
     fields = args.fields.split(",")
-    library: dict[str, Callable[[], Comparison]] = {
-        # As the pipeline builds it: with a surname, the given name gets the swapped levels.
-        "given_name": (
-            (lambda: given_name_comparison(surname_column="surname"))
-            if "surname" in fields
-            else given_name_comparison
-        ),
-        "surname": surname_comparison,
-        "dob": dob_comparison,
-        # As the pipeline builds it: with both names, handles that spell the name are missing.
-        "email": (
-            (lambda: email_comparison(given_column="given_name", surname_column="surname"))
-            if {"given_name", "surname"} <= set(fields)
-            else email_comparison
-        ),
-        "phone": phone_comparison,
-        "postcode": postcode_comparison,
-    }
-    comparisons = [library[f]() for f in fields]
+    # Built as the pipeline builds them (the given name's swapped levels and the e-mail's
+    # name-handle test need both name fields), in the order asked for.
+    built = {c.name: c for c in default_comparisons(fields)}
+    unknown = [f for f in fields if f not in built]
+    if unknown:
+        raise SystemExit(f"--fields: no comparison for {', '.join(unknown)}")
+    comparisons = [built[f] for f in fields]
 
     def run() -> object:
         return compute_gamma(
