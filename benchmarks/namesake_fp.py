@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import csv
 import sys
 import warnings
 from pathlib import Path
@@ -33,16 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=300_000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--data-dir", type=Path, default=scale.HERE / "out" / "scale_data")
+    ap.add_argument("--data-dir", type=Path, default=scale.DEFAULT_DATA)
     args = ap.parse_args(argv)
     data, truth_path = scale.ensure_data(args.n, args.seed, args.data_dir)
-    with truth_path.open(newline="", encoding="utf-8") as fh:
-        truth = {r["record_id"]: r["entity_id"] for r in csv.DictReader(fh)}
     table = load_table(str(data), id_column="record_id")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = Resolver(scale.FIELDS, seed=args.seed, golden=False).resolve(table)
-    entity = np.array([truth[i] for i in res.table.ids.tolist()], dtype=object)
+    entity = scale.read_truth(truth_path, res.table.ids.tolist())
     pairs = res.pairs
     same = entity[pairs.left] == entity[pairs.right]
     above = pairs.match_probability >= res.threshold

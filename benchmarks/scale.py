@@ -162,7 +162,8 @@ def ensure_data(n: int, seed: int, data_dir: Path) -> tuple[Path, Path]:
     return out, truth
 
 
-def _truth(truth: Path, ids: Sequence[Any]) -> np.ndarray:
+def read_truth(truth: Path, ids: Sequence[Any]) -> np.ndarray:
+    """Entity id per record id in ``ids``, from a truth CSV of `generate.py`."""
     import csv
 
     with truth.open(newline="", encoding="utf-8") as fh:
@@ -273,7 +274,7 @@ def run_crmresolve(
     if profiler is not None and profile is not None:
         profiler.dump_stats(str(profile))
 
-    ent = _truth(truth, table.ids.tolist())
+    ent = read_truth(truth, table.ids.tolist())
     pairs = res.pairs
     at = pairs.match_probability >= res.threshold
     pw = pairwise_metrics(pairs.left[at], pairs.right[at], ent)
@@ -412,7 +413,7 @@ def run_splink(data: Path, truth: Path, *, seed: int, u_max_pairs: float) -> dic
     labels[np.asarray(cl_arr["unique_id"], dtype=np.int64)] = np.asarray(
         cl_arr["cluster_id"], dtype=object
     )
-    ent = _truth(truth, ids)
+    ent = read_truth(truth, ids)
     at = prob >= 0.5
     return {
         "engine": "splink",
