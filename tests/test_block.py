@@ -29,6 +29,7 @@ from crmresolve.block import (
     email_local,
     exact,
     generate_pairs,
+    half,
     initial,
     initials,
     is_junk,
@@ -131,6 +132,27 @@ def test_key_validation() -> None:
         KeyFunction("soundex", "surname", 3)
     with pytest.raises(ValueError):
         KeyFunction.from_dict({"kind": "exact", "column": "x", "length": 3})
+    for part in (0, 3):
+        with pytest.raises(ValueError, match="part 1 or 2"):
+            half("identifier", part)
+
+
+def test_identifier_halves_block_one_mistyped_character() -> None:
+    first, second = half("identifier", 1), half("identifier", 2)
+    assert (first.apply("765-7500"), second.apply("765-7500")) == ("7657", "500")
+    assert (first.apply("AB12CD34"), second.apply("AB12CD34")) == ("AB12", "CD34")
+    assert first.apply("12345") is None  # too short for halves to mean anything
+    assert first.apply("00000012") is None  # a zero-padded half is junk
+    # A substitution in either half, and a swap of neighbours inside one half.
+    ids = ["7657500", "7657050", "8888866", "8888966", "2612497", "2812497", "5550123"]
+    f = {"identifier": obj(ids), "surname": obj(["a", "a", "b", "b", "c", "c", "c"])}
+    rules = [block_on(first), block_on(second, initial("surname"))]
+    assert sorted(map(tuple, as_triples(generate_pairs(f, rules)))) == [
+        (0, 1, 0),
+        (2, 3, 0),
+        (4, 5, 1),
+    ]
+    assert BlockingRule.from_dict(json.loads(json.dumps(rules[1].to_dict()))) == rules[1]
 
 
 def test_rule_names_and_json_round_trip() -> None:
@@ -420,6 +442,13 @@ def test_default_rules_follow_available_keys() -> None:
     company = [r.name for r in default_rules(["company", "city", "postcode"])]
     assert company[:3] == ["company & city", "company & postcode", "rare_token(company)"]
     assert default_rules([]) == []
+    coded = [r.name for r in default_rules(["identifier", "surname", "email"])]
+    assert coded[:4] == [
+        "identifier",
+        "half(identifier, part=1)",
+        "half(identifier, part=2) & initial(surname)",
+        "email",
+    ]
     assert len(set(person)) == len(person)
 
 

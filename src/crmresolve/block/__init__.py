@@ -20,7 +20,7 @@ for sorted neighbourhood, close) become candidate pairs. Several rules are OR-ed
 
 Public surface: key functions (:func:`exact`, :func:`soundex`, :func:`metaphone`,
 :func:`nysiis`, :func:`match_rating`, :func:`prefix`, :func:`initial`, :func:`email_local`,
-:func:`digits`, :func:`year`, :func:`sorted_tokens`, :func:`initials`,
+:func:`digits`, :func:`half`, :func:`year`, :func:`sorted_tokens`, :func:`initials`,
 :func:`rare_token`), rules
 (:func:`block_on`, :func:`sorted_neighbourhood`, :class:`BlockingRule`, :func:`default_rules`),
 pairs (:func:`generate_pairs`, :func:`iter_pairs`, :class:`CandidatePairs`) and
@@ -56,6 +56,7 @@ from crmresolve.block._keys import (
     digits,
     email_local,
     exact,
+    half,
     initial,
     initials,
     is_junk,
@@ -89,6 +90,7 @@ __all__ = [
     "email_local",
     "exact",
     "generate_pairs",
+    "half",
     "initial",
     "initials",
     "is_junk",

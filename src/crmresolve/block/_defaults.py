@@ -25,6 +25,7 @@ from crmresolve.block._keys import (
     KeyFunction,
     email_local,
     exact,
+    half,
     initial,
     initials,
     prefix,
@@ -47,29 +48,31 @@ def default_rules(available_keys: Collection[str]) -> list[BlockingRule]:
     #     rule                                          catches
     ====  ============================================  ===========================================
     1     ``identifier``                                same customer/tax/social-security number
-    2     ``email``                                     same address
-    3     ``phone``                                     same number (switchboards: size guard)
-    4     ``G & surname``                               same name, everything else may differ
-    5     ``sorted_tokens(full_name)``                  same name with given/surname swapped
-    6     ``soundex(surname) & dob``                    surname typos and spelling variants
-    7     ``dob & initial(G)``                          surname changes (marriage), surname typos
-    8     ``surname & initial(G)``                      given-name typos, missing or wrong dob
-    9     ``prefix(surname, 3) & prefix(G, 3)``         typos late in both names
-    10    ``soundex(G) & soundex(surname)``             typos in both names
-    11    ``postcode & initial(surname)``               same area, name typos, no dob
-    12    ``initials(full_name) & postcode``            same area, swapped names with typos
-    13    ``postcode & house_number``                   same address, names swapped or changed
-    14    ``street & house_number & city``              same address when the postcode is wrong
-    15    ``street & initial(G)``                       same street, house number/postcode wrong
-    16    ``initials(full_name) & street``              same street, swapped names with typos
-    17    ``email_local(email)``                        same mailbox name at another domain
-    18    ``company & city``, ``company & postcode``    same organisation at one site
+    2     ``half(identifier, 1)``                       identifier with a typo in its second half
+    3     ``half(identifier, 2) & initial(surname)``    identifier with a typo in its first half
+    4     ``email``                                     same address
+    5     ``phone``                                     same number (switchboards: size guard)
+    6     ``G & surname``                               same name, everything else may differ
+    7     ``sorted_tokens(full_name)``                  same name with given/surname swapped
+    8     ``soundex(surname) & dob``                    surname typos and spelling variants
+    9     ``dob & initial(G)``                          surname changes (marriage), surname typos
+    10    ``surname & initial(G)``                      given-name typos, missing or wrong dob
+    11    ``prefix(surname, 3) & prefix(G, 3)``         typos late in both names
+    12    ``soundex(G) & soundex(surname)``             typos in both names
+    13    ``postcode & initial(surname)``               same area, name typos, no dob
+    14    ``initials(full_name) & postcode``            same area, swapped names with typos
+    15    ``postcode & house_number``                   same address, names swapped or changed
+    16    ``street & house_number & city``              same address when the postcode is wrong
+    17    ``street & initial(G)``                       same street, house number/postcode wrong
+    18    ``initials(full_name) & street``              same street, swapped names with typos
+    19    ``email_local(email)``                        same mailbox name at another domain
+    20    ``company & city``, ``company & postcode``    same organisation at one site
           (``company`` alone when neither is present)
-    19    ``rare_token(company)``, ``(company, 2)``     reordered/misspelt company names
-    20    ``rare_token(text)``, ``rare_token(text, 2)`` free text sharing an unusual word
-    21    ``prefix(text, 8)``                           same start of the text (e.g. a title)
-    22    ``sorted_neighbourhood(text, window=10)``     text differing late (typos, extra words)
-    23    ``dob``                                       swapped name fields plus address errors
+    21    ``rare_token(company)``, ``(company, 2)``     reordered/misspelt company names
+    22    ``rare_token(text)``, ``rare_token(text, 2)`` free text sharing an unusual word
+    23    ``prefix(text, 8)``                           same start of the text (e.g. a title)
+    24    ``sorted_neighbourhood(text, window=10)``     text differing late (typos, extra words)
+    25    ``dob``                                       swapped name fields plus address errors
     ====  ============================================  ===========================================
 
     ``dob`` alone comes last: it only adds pairs the others missed, and with ~30 000 distinct
@@ -84,6 +87,11 @@ def default_rules(available_keys: Collection[str]) -> list[BlockingRule]:
     raised pair recall on the noisiest test sets (splink_fake, dsgen C) but added 29 % pairs on
     100k generated CRM records and lowered their F1; ``street & house_number`` without city or
     postcode lowered census F1 0.905 -> 0.858 (household members).
+
+    The identifier halves (rules 2 and 3) find duplicates whose social-security number has one
+    digit mistyped and whose names or dates are corrupted too: pair recall on Febrl's dsgen C
+    0.954 -> 0.974 and F1 at 0.5 0.954 -> 0.963, for 19k -> 28k candidate pairs; the second
+    half alone, without the surname initial, made 74k pairs for F1 0.9635.
 
     Measured (``python -m crmresolve.block._bench --febrl``): Febrl 3 (5 000 records, names,
     address, dob, identifier) pairs completeness 0.998 at 2.1 pairs per record; Febrl 4 (link)
@@ -106,6 +114,10 @@ def default_rules(available_keys: Collection[str]) -> list[BlockingRule]:
             rules.append(rule)
 
     add("identifier")
+    add(half("identifier", 1))
+    # The second half is the shorter one for odd lengths (3 of 7 digits: a thousand values),
+    # too loose a key on its own.
+    add(half("identifier", 2), initial("surname"))
     add("email")
     add("phone")
     add(exact(given), "surname")

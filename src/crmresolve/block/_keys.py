@@ -30,6 +30,7 @@ __all__ = [
     "digits",
     "email_local",
     "exact",
+    "half",
     "initial",
     "initials",
     "is_junk",
@@ -112,6 +113,7 @@ ROLE_EMAIL_LOCALS: frozenset[str] = frozenset(
 )
 
 _NON_DIGIT = re.compile(r"\D+")
+_NON_ALNUM = re.compile(r"[\W_]+")
 _TOKEN_SPLIT = re.compile(r"[\W_]+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _HAS_ALNUM = re.compile(r"[^\W_]")
@@ -215,6 +217,20 @@ def _digits(value: str, arg: int | None) -> str | None:
     return None if is_junk(key) else key
 
 
+#: Codes shorter than this give no half key: halves of two characters would block too much.
+HALF_MIN_LENGTH = 6
+
+
+def _half(value: str, arg: int | None) -> str | None:
+    code = _NON_ALNUM.sub("", value)
+    if len(code) < HALF_MIN_LENGTH:
+        return None
+    cut = (len(code) + 1) // 2
+    key = code[:cut] if (arg or 1) == 1 else code[cut:]
+    # All zeros is the padding of short numbers ("00001234"), shared by all of them.
+    return None if not key.strip("0") or is_junk(key) else key
+
+
 def _tokens(value: str, min_tokens: int | None) -> list[str] | None:
     text = value.lower()
     # str.split is several times faster than the regex for the common "anna berg" shape
@@ -271,6 +287,7 @@ _TRANSFORMS: dict[str, Callable[[str, int | None], str | None]] = {
     "initial": _initial,
     "email_local": _email_local,
     "digits": _digits,
+    "half": _half,
     "year": _year,
     "sorted_tokens": _sorted_tokens,
     "initials": _initials,
@@ -284,6 +301,7 @@ KEY_KINDS: tuple[str, ...] = tuple(_TRANSFORMS)
 _ARG_NAMES: dict[str, str] = {
     "prefix": "length",
     "digits": "last",
+    "half": "part",
     "sorted_tokens": "min_tokens",
     "initials": "min_tokens",
     "rare_token": "rank",
@@ -316,6 +334,8 @@ class KeyFunction:
             self.arg is not None and self.arg < 1
         ):
             raise ValueError(f"{self.kind}(): the argument must be >= 1")
+        if self.kind == "half" and self.arg not in (1, 2):
+            raise ValueError("half() needs part 1 or 2")
         if self.kind not in _ARG_NAMES and self.arg is not None:
             raise ValueError(f"key kind {self.kind!r} takes no argument")
 
@@ -327,7 +347,7 @@ class KeyFunction:
         if self.kind == "prefix":
             return f"prefix({self.column}, {self.arg})"
         if (
-            self.kind in ("digits", "sorted_tokens", "initials", "rare_token")
+            self.kind in ("digits", "half", "sorted_tokens", "initials", "rare_token")
             and self.arg is not None
         ):
             return f"{self.kind}({self.column}, {_ARG_NAMES[self.kind]}={self.arg})"
@@ -425,6 +445,22 @@ def digits(column: str, *, last: int | None = None) -> KeyFunction:
     """The digits of the value; with ``last`` only the trailing ``last`` digits (values with
     fewer digits give no key), which ignores country/trunk prefixes of phone numbers."""
     return KeyFunction("digits", column, last)
+
+
+def half(column: str, part: int) -> KeyFunction:
+    """The first (``part=1``) or second (``part=2``) half of a code's letters and digits; codes
+    shorter than six give no key.
+
+    Two codes of one length that differ in one character agree on one of their halves, so the
+    two halves together block identifiers with a typo (a social-security or customer number)
+    that the exact key misses. For an odd length the first half is the longer one.
+
+    >>> half("identifier", 1).apply("765-7500"), half("identifier", 2).apply("765-7050")
+    ('7657', '050')
+    >>> half("identifier", 1).apply("12345") is None, half("identifier", 2).name
+    (True, 'half(identifier, part=2)')
+    """
+    return KeyFunction("half", column, part)
 
 
 def sorted_tokens(column: str, *, min_tokens: int | None = None) -> KeyFunction:
