@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmresolve.normalize.phones import country_to_region, normalize_phone, parse_phone
+from crmresolve.normalize.phones import (
+    _locale_country_names,
+    country_to_region,
+    normalize_phone,
+    parse_phone,
+)
 
 SAME_NUMBER = [
     # (raw, region, E.164)
@@ -224,6 +232,16 @@ def test_large_string() -> None:
 )
 def test_country_to_region(name: object, code: str | None) -> None:
     assert country_to_region(name) == code
+
+
+def test_shipped_country_names_are_phonenumbers_locale_names() -> None:
+    shipped = json.loads(
+        (resources.files("crmresolve") / "data" / "country_names.json").read_text("utf-8")
+    )
+    assert shipped == _locale_country_names(), (
+        "phonenumbers' locale table changed: regenerate the file with "
+        "python -c 'from crmresolve.normalize.phones import _write_country_names as w; w()'"
+    )
 
 
 # -- properties ---------------------------------------------------------------------------

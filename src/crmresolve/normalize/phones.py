@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import phonenumbers
@@ -66,6 +67,8 @@ _COUNTRY_FOLD = re.compile(r"[^0-9a-z]+")
 # Keyboard-run placeholders. Runs starting at 0 are left alone: "01 23 45 67 89" is a
 # well-formed French number and "98765 43210" an Indian one.
 _JUNK_RUNS = ("1234567890123", "0987654321")
+# Their starts of six digits or more, for a set lookup per number.
+_JUNK_RUN_PREFIXES = frozenset(run[:k] for run in _JUNK_RUNS for k in range(6, len(run) + 1))
 
 _TYPE_NAMES: dict[int, str] = {
     PhoneNumberType.FIXED_LINE: "fixed_line",
@@ -90,17 +93,28 @@ def _fold(text: str) -> str:
     return folded[4:] if folded.startswith("the ") else folded
 
 
+_DATA = resources.files("crmresolve") / "data"
+
+
 @functools.cache
 def _country_tables() -> tuple[dict[str, str], dict[str, str]]:
     """(ISO alpha-3 → alpha-2, folded name → alpha-2); built once, read-only afterwards."""
-    raw = json.loads(
-        (resources.files("crmresolve") / "data" / "phone_country_aliases.json").read_text("utf-8")
-    )
+    raw = json.loads((_DATA / "phone_country_aliases.json").read_text("utf-8"))
     iso3: dict[str, str] = dict(raw["iso3"])
-    names: dict[str, str] = {}
-    # Imported lazily: the locale table costs ~0.3 s and most callers pass ISO-2 codes.
+    # Shipped precomputed: deriving it from phonenumbers' locale table takes ~0.35 s per process,
+    # and ordinary tables spell countries by name ("Germany", "United States").
+    names: dict[str, str] = json.loads((_DATA / "country_names.json").read_text("utf-8"))
+    # Hand-made aliases win: they fix abbreviations and colloquial names ("UK", "Holland").
+    names.update(raw["aliases"])
+    return iso3, names
+
+
+def _locale_country_names() -> dict[str, str]:
+    """Folded country name → alpha-2 from phonenumbers' locale table: what
+    ``data/country_names.json`` holds (regenerate it with :func:`_write_country_names`)."""
     from phonenumbers.geodata.locale import LOCALE_DATA
 
+    names: dict[str, str] = {}
     # English first so that a name which means another country in some other language (rare)
     # resolves the way an English-speaking CRM user means it.
     langs = ["en", "de", "fr", "es", "it", "nl", "pt"]
@@ -118,9 +132,13 @@ def _country_tables() -> tuple[dict[str, str], dict[str, str]]:
                 key = _fold(name)
                 if key:
                     names.setdefault(key, region)
-    # Hand-made aliases win: they fix abbreviations and colloquial names ("UK", "Holland").
-    names.update(raw["aliases"])
-    return iso3, names
+    return names
+
+
+def _write_country_names() -> None:  # pragma: no cover - run by hand after a phonenumbers update
+    """Rewrite ``data/country_names.json`` from the installed phonenumbers."""
+    text = json.dumps(_locale_country_names(), ensure_ascii=False, indent=0, sort_keys=True)
+    Path(str(_DATA / "country_names.json")).write_text(text + "\n", encoding="utf-8")
 
 
 def country_to_region(name: Any) -> str | None:
@@ -147,28 +165,36 @@ def country_to_region(name: Any) -> str | None:
 def _is_junk_digits(digits: str, *, runs: bool = True) -> bool:
     if len(digits) >= 4 and digits.count(digits[0]) == len(digits):
         return True
-    if runs and len(digits) >= 6 and any(run.startswith(digits) for run in _JUNK_RUNS):
+    if runs and len(digits) >= 6 and digits in _JUNK_RUN_PREFIXES:
         return True
     # A real subscriber number is never seven zeros; "(415) 000-0000" is a placeholder.
     return len(digits) >= 10 and digits.endswith("0000000")
 
 
-def _candidates(piece: str) -> list[str]:
+def _candidates(piece: str, digits: str) -> list[str]:
+    """Readings of one piece to try in order; ``digits`` are the piece's digits."""
     out = [piece]
     if _LEADING_00.match(piece):
         # "0044 …" typed under a region whose international prefix is not 00 (US: 011).
         out.append(_LEADING_00.sub("+", piece, count=1))
-    if _TRUNK_IN_PARENS.search(piece):
+    if "(" in piece and _TRUNK_IN_PARENS.search(piece):
         out.extend(_TRUNK_IN_PARENS.sub("", c) for c in list(out))
-    stripped = piece.lstrip()
-    digits = _NON_DIGIT.sub("", piece)
-    if not stripped.startswith(("+", "0")) and len(digits) >= 11:
+    if len(digits) >= 11 and not piece.lstrip().startswith(("+", "0")):
         # Long enough to be a full international number written without "+".
         out.append("+" + piece)
     return out
 
 
 def _resolve_region(default_region: str, region: Any) -> str:
+    if region is None or isinstance(region, str):
+        return _resolve_region_of_text(default_region, region)
+    return _resolve_region_of_text(default_region, coerce_text(region))
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolve_region_of_text(default_region: str, region: str | None) -> str:
+    # A table holds a handful of country spellings; resolving one is a few dictionary
+    # lookups, but it happens once per phone number.
     if region is not None:
         resolved = country_to_region(region)
         if resolved is not None:
@@ -196,13 +222,19 @@ def parse_phone(value: Any, *, default_region: str = "US", region: Any = None) -
     if len(text) > _MAX_LEN:
         return Parsed(None, ("phone.syntax",))
     reasons: list[str] = []
-    pieces = [p for p in _MULTI_SPLIT.split(text) if _NON_DIGIT.sub("", p)]
-    if not pieces:
-        return Parsed(None, ("phone.syntax",))
-    if len(pieces) > 1:
-        reasons.append("phone.multiple")
-    piece = pieces[0]
-    raw_digits = _NON_DIGIT.sub("", piece)
+    pieces = _MULTI_SPLIT.split(text)
+    if len(pieces) == 1:  # the common case: one number, its digits taken once
+        piece, raw_digits = text, _NON_DIGIT.sub("", text)
+        if not raw_digits:
+            return Parsed(None, ("phone.syntax",))
+    else:
+        pieces = [p for p in pieces if _NON_DIGIT.sub("", p)]
+        if not pieces:
+            return Parsed(None, ("phone.syntax",))
+        if len(pieces) > 1:
+            reasons.append("phone.multiple")
+        piece = pieces[0]
+        raw_digits = _NON_DIGIT.sub("", piece)
     if _is_junk_digits(raw_digits.removeprefix("00")):
         return Parsed(None, (*reasons, "phone.junk"))
     region_code = _resolve_region(default_region, region)
@@ -210,7 +242,7 @@ def parse_phone(value: Any, *, default_region: str = "US", region: Any = None) -
     home_code = phonenumbers.country_code_for_region(region_code)
     fallback: PhoneNumber | None = None
     error: str | None = None
-    for candidate in _candidates(piece):
+    for candidate in _candidates(piece, raw_digits):
         try:
             number = phonenumbers.parse(candidate, region_code)
         except NumberParseException as exc:
@@ -222,9 +254,12 @@ def parse_phone(value: Any, *, default_region: str = "US", region: Any = None) -
         if number.country_code == home_code:
             # is_valid_number_for_region is "type known in the region's metadata": computing
             # the type once serves both (it is the costliest step of parsing).
-            number_type = _number_type(number, region_code)
+            nsn = phonenumbers.national_significant_number(number)
+            number_type = _number_type(number, region_code, nsn)
             if number_type != PhoneNumberType.UNKNOWN:
-                return _result(number, reasons, region=region_code, number_type=number_type)
+                return _result(
+                    number, reasons, region=region_code, number_type=number_type, nsn=nsn
+                )
         if phonenumbers.is_valid_number(number):
             return _result(number, reasons, region=phonenumbers.region_code_for_number(number))
         if fallback is None:
@@ -250,15 +285,25 @@ _LENGTH_REASONS: dict[int, str] = {
 
 
 def _result(
-    number: PhoneNumber, reasons: list[str], *, region: str | None, number_type: int | None = None
+    number: PhoneNumber,
+    reasons: list[str],
+    *,
+    region: str | None,
+    number_type: int | None = None,
+    nsn: str | None = None,
 ) -> Parsed:
-    """Build the result; ``region`` is the number's region when it is valid, else ``None``."""
+    """Build the result; ``region`` is the number's region when it is valid, else ``None``.
+
+    ``nsn`` is the national significant number when the caller has it already.
+    """
     valid = region is not None
-    nsn = phonenumbers.national_significant_number(number)
+    if nsn is None:
+        nsn = phonenumbers.national_significant_number(number)
+    code = str(number.country_code)
     # Runs are judged on the typed and the E.164 digits, never on the national significant
     # number alone: the French "01 23 45 67 89" has the NSN 123456789. Checking the E.164
     # digits keeps the output re-parsing to itself.
-    if _is_junk_digits(nsn, runs=False) or _is_junk_digits(f"{number.country_code}{nsn}"):
+    if _is_junk_digits(nsn, runs=False) or _is_junk_digits(code + nsn):
         return Parsed(None, (*reasons, "phone.junk"))
     if region is None:
         length_reason = _LENGTH_REASONS.get(phonenumbers.is_possible_number_with_reason(number))
@@ -271,15 +316,16 @@ def _result(
     else:
         region_name = region
         if number_type is None:
-            number_type = _number_type(number, region)
+            number_type = _number_type(number, region, nsn)
     details: dict[str, str] = {
         "region": region_name,
-        "country_code": str(number.country_code),
+        "country_code": code,
         "type": _TYPE_NAMES.get(number_type, "unknown"),
     }
     if number.extension:
         details["extension"] = number.extension
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # What format_number(number, E164) builds, without working the NSN out once more.
+    e164 = f"+{code}{nsn}"
     if not valid:
         # Invalid numbers with several leading zeros ("+49 0001") do not survive a round trip
         # through E.164; such a value could not be matched consistently.
@@ -289,7 +335,7 @@ def _result(
     return Parsed(e164, tuple(reasons), details)
 
 
-def _number_type(number: PhoneNumber, region: str) -> int:
+def _number_type(number: PhoneNumber, region: str, nsn: str) -> int:
     """``phonenumbers.number_type`` for a number whose region is already known.
 
     The public function first works the region out again, which for +1 numbers means matching
@@ -304,7 +350,6 @@ def _number_type(number: PhoneNumber, region: str) -> int:
             if phonenumbers.is_valid_number_for_region(number, region)
             else int(PhoneNumberType.UNKNOWN)
         )
-    nsn = phonenumbers.national_significant_number(number)
     return int(_number_type_helper(nsn, metadata))
 
 
