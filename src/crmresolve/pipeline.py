@@ -17,6 +17,7 @@ returns a :class:`Resolution` (scored pairs, clusters, golden records, explanati
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -713,7 +714,8 @@ def _score(
         freq = _record_tf(model, feats)
     weight = np.empty(len(left), dtype=np.float64)
     fired = np.empty(len(left), dtype=np.int16)
-    for start in range(0, len(left), SCORE_CHUNK):
+
+    def score_chunk(start: int) -> None:
         part = slice(start, start + SCORE_CHUNK)
         lft, rgt, g = left[part], right[part], gamma[part]
         tf = {name: np.fmax(f[lft], f[rgt]) for name, f in freq.items()}
@@ -721,6 +723,18 @@ def _score(
         weight[part], fired[part] = apply_guards(
             scores.match_weight, g, names, n_levels, guards, records=(feats, lft, rgt)
         )
+
+    starts = range(0, len(left), SCORE_CHUNK)
+    threads = min(default_workers(), len(starts))
+    if threads <= 1:
+        for start in starts:
+            score_chunk(start)
+    else:
+        # numpy's gathers and sums release the GIL; each chunk writes its own slice, so the
+        # result does not depend on the threads.
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(score_chunk, starts))
+        release_free_memory()  # the threads' malloc arenas keep their freed chunk temporaries
     return weight, fired
 
 
