@@ -125,6 +125,22 @@ def test_unknown_role_and_missing_column_are_clear_errors() -> None:
         Resolver({"email": ["nope"]}).resolve(t)
 
 
+def test_identifier_halves_only_for_a_shared_identifier() -> None:
+    """Halves of an identifier block typos of a number that records share; a column that no
+    two records share is a record key, and its halves would pair neighbouring keys."""
+
+    def rule_names(ids: list[str]) -> list[str]:
+        names = ["ann lee", "ann lee", "bo kim", "bo kim"]
+        t = Table.from_columns({"name": names, "cust": ids})
+        fields = {"full_name": ["name"], "identifier": ["cust"]}
+        return [r.name for r in Resolver(fields, golden=False).resolve(t).blocking_rules]
+
+    shared = rule_names(["7657500", "7657050", "2612497", "2612497"])
+    assert "half(identifier, part=1)" in shared and "identifier" in shared
+    own = rule_names(["100001", "100002", "100003", "100004"])
+    assert "identifier" in own and not any(n.startswith("half(") for n in own)
+
+
 def test_household_members_are_not_merged() -> None:
     # Two brothers and their mother at one address with one landline; Bob is Robert's
     # duplicate. Only the duplicate pair may merge.
@@ -270,13 +286,15 @@ def test_pair_budget_and_chunked_scoring(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_resolve_is_the_same_on_one_or_several_cores(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Gamma chunks on a thread per core and the shared feature cache change no output."""
+    """Gamma and scoring chunks on a thread per core and the shared feature cache change no
+    output."""
     import crmresolve.pipeline as pl
 
     monkeypatch.setenv("CRMRESOLVE_WORKERS", "1")
     one = dedupe(EXAMPLE, id_column="record_id", fields=FIELDS)
     monkeypatch.setenv("CRMRESOLVE_WORKERS", "2")
     monkeypatch.setattr(pl, "GAMMA_THREAD_CHUNK", 97)  # many chunks even on a small table
+    monkeypatch.setattr(pl, "SCORE_CHUNK", 89)  # and many scoring chunks on the threads
     two = dedupe(EXAMPLE, id_column="record_id", fields=FIELDS)
     assert len(one.pairs) > 10 * 97
     assert np.array_equal(one.pairs.gamma, two.pairs.gamma)

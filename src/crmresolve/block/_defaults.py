@@ -91,7 +91,9 @@ def default_rules(available_keys: Collection[str]) -> list[BlockingRule]:
     The identifier halves (rules 2 and 3) find duplicates whose social-security number has one
     digit mistyped and whose names or dates are corrupted too: pair recall on Febrl's dsgen C
     0.954 -> 0.974 and F1 at 0.5 0.954 -> 0.963, for 19k -> 28k candidate pairs; the second
-    half alone, without the surname initial, made 74k pairs for F1 0.9635.
+    half alone, without the surname initial, made 74k pairs for F1 0.9635. The
+    :class:`~crmresolve.pipeline.Resolver` leaves both out when no two records share an
+    identifier: such a column is a record key, and its halves would pair neighbouring keys.
 
     Measured (``python -m crmresolve.block._bench --febrl``): Febrl 3 (5 000 records, names,
     address, dob, identifier) pairs completeness 0.9997 at 2.5 pairs per record (0.998 at 2.1
