@@ -114,7 +114,7 @@ def _per_distinct(values: Sequence[K], fn: Callable[[K], T], *, workers: int = 1
             chunks = [keys[i : i + _TASK_SIZE] for i in range(0, len(keys), _TASK_SIZE)]
             parts = fork_map(lambda chunk: [fn(k) for k in chunk], chunks, workers=workers)
             table = dict(zip(keys, itertools.chain.from_iterable(parts), strict=True))
-            return [table[v] for v in values]
+            return list(map(table.__getitem__, values))  # the loop in C
     cache: dict[K, T] = {}
     out: list[T] = []
     for v in values:
@@ -134,6 +134,8 @@ def _obj(values: Sequence[Any]) -> ObjArray:
 
 def _first_present(arrays: Sequence[Sequence[Any]], n: int) -> list[Any]:
     """Per record, the first non-missing value across several columns of one role."""
+    if len(arrays) == 1:  # one column for the role: its values as they are
+        return list(arrays[0])
     out: list[Any] = [None] * n
     for arr in reversed(arrays):
         for i, v in enumerate(arr):
@@ -189,7 +191,7 @@ def _build_features(
     valid: dict[str, np.ndarray] = {}
 
     def raw(role: str) -> list[list[Any]]:
-        return [list(table.columns[c]) for c in fmap.get(role, [])]
+        return [table.columns[c].tolist() for c in fmap.get(role, [])]
 
     # Country first: phones, dates and postcodes read it per record.
     region: list[str | None] = [None] * n

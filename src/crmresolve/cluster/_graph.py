@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -28,13 +29,23 @@ def value_codes(values: Sequence[Hashable | None]) -> tuple[IntArray, list[Any]]
     >>> value_codes(["b", None, "a", "b"])
     (array([ 0, -1,  1,  0]), ['b', 'a'])
     """
-    # One pass over the values (half the time of building the index first): None is seeded
-    # with -1 so that the next new value's code is len(index) - 1.
-    index: dict[Hashable | None, int] = {None: -1}
-    add = index.setdefault
-    codes = np.array([add(v, len(index) - 1) for v in values], dtype=np.int64).reshape(-1)
-    del index[None]
-    return codes, list(index)
+    if isinstance(values, list):
+        seq = values
+    elif isinstance(values, np.ndarray) and values.dtype == object:
+        seq = values.tolist()  # the same objects, without a Python-level iteration
+    else:
+        seq = list(values)
+    # One pass in C: setdefault keeps each value's first position; a table from first
+    # positions to dense codes does the rest. None's first position is no other value's, so
+    # the table's -1 stays there.
+    first: dict[Hashable | None, int] = {}
+    positions = np.fromiter(
+        map(first.setdefault, seq, itertools.count()), dtype=np.int64, count=len(seq)
+    )
+    first.pop(None, None)
+    dense = np.full(len(seq), -1, dtype=np.int64)
+    dense[np.fromiter(first.values(), dtype=np.int64, count=len(first))] = np.arange(len(first))
+    return dense[positions], list(first)
 
 
 def sorted_unique(values: IntArray) -> IntArray:
