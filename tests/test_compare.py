@@ -442,8 +442,7 @@ def ref_level(level: Level, f: Mapping[str, np.ndarray], i: int, j: int) -> bool
         if lo[0] != lo[1] and skeleton(em[0]) != skeleton(em[1]):
             return False
 
-        def spells(local: str, k: int) -> bool:
-            g, s = v(level.given_column, k), v(level.surname_column, k)
+        def spells_by(local: str, g: object, s: object) -> bool:
             bare = "".join(ch for ch in local if ch not in "._-+")
             if not isinstance(g, str) or not isinstance(s, str) or not g or not s:
                 return False
@@ -454,6 +453,13 @@ def ref_level(level: Level, f: Mapping[str, np.ndarray], i: int, j: int) -> bool
             for sur in (s.replace(" ", ""), s.split(" ")[-1]):
                 forms |= {g + sur, sur + g, g[0] + sur, sur + g[0], g + sur[0]}
             return bare in forms
+
+        def spells(local: str, k: int) -> bool:
+            s = v(level.surname_column, k)
+            givens = [v(level.given_column, k)]
+            if level.canonical_column is not None:
+                givens.append(v(level.canonical_column, k))
+            return any(spells_by(local, g, s) for g in givens)
 
         return all(spells(local, k) for local in lo for k in (i, j))
     if isinstance(level, HouseNumberAndStreet):
@@ -1057,6 +1063,39 @@ def test_email_local_part_that_spells_the_name(
         assert level.evaluate(pairs).tolist() == [expected]
         assert ref_level(level, feats, x, y) == expected
     assert cmp.level_from_dict(level.to_dict()) == level
+
+
+def test_email_handle_may_spell_the_canonical_given_name() -> None:
+    """Dan and Danny Dalton are both Daniel: ``daniel.dalton`` and ``daniel_dalton`` at one
+    provider spell both records' names once nicknames are resolved."""
+    emails = ["daniel.dalton@x.com", "daniel_dalton@x.com", "daniel_dalton@x.com"]
+    feats = {
+        "email": np.array(emails, dtype=object),
+        "email_local": np.array([e.split("@")[0] for e in emails], dtype=object),
+        "given_name": np.array(["dan", "danny", "dan"], dtype=object),
+        "given_name_canonical": np.array(["daniel", "daniel", "dan"], dtype=object),
+        "surname": np.array(["dalton", "dalton", "dalton"], dtype=object),
+    }
+    plain = cmp.EmailLocalSpellsName()
+    canonical = cmp.EmailLocalSpellsName(canonical_column="given_name_canonical")
+    assert canonical.columns[-1] == "given_name_canonical"
+    for x, y in ((0, 1), (1, 0), (0, 2), (1, 2)):
+        pairs = PairBatch(FeatureCache(feats), np.array([x]), np.array([y]))
+        # Record 2 is "dan" with no canonical form known: its name spells only "dan…".
+        want = (x, y) in ((0, 1), (1, 0))
+        assert canonical.evaluate(pairs).tolist() == [want]
+        assert ref_level(canonical, feats, x, y) == want
+        assert plain.evaluate(pairs).tolist() == [False]
+    assert cmp.level_from_dict(canonical.to_dict()) == canonical
+    (email,) = [
+        c
+        for c in default_comparisons(["email", "given_name", "given_name_canonical", "surname"])
+        if c.name == "email"
+    ]
+    assert any(
+        isinstance(u, EmailLocalSpellsName) and u.canonical_column == "given_name_canonical"
+        for u in email.unusable
+    )
 
 
 def test_email_comparison_with_names_counts_a_name_handle_as_missing() -> None:

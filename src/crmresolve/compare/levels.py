@@ -715,7 +715,10 @@ class EmailLocalSpellsName(Level):
     the same handles, so its agreement is no further evidence of one person.
     :func:`~crmresolve.compare.email_comparison` lists it as ``unusable`` when name columns
     are given. A local part with digits (``lotte.boer84``) or one that spells only one
-    record's name (the other has a nickname, or none) stays evidence.
+    record's name (the other has another given name, or none) stays evidence. With
+    ``canonical_column`` (given names with nicknames resolved) a record's name is spelled by
+    its given name or its canonical form: ``daniel.dalton`` spells both ``Dan Dalton`` and
+    ``Danny Dalton``.
 
     >>> import numpy as np
     >>> from crmresolve.compare._batch import FeatureCache, PairBatch
@@ -734,6 +737,7 @@ class EmailLocalSpellsName(Level):
     email_column: str = "email"
     given_column: str = "given_name"
     surname_column: str = "surname"
+    canonical_column: str | None = None
 
     def __post_init__(self) -> None:
         for c in self.columns:
@@ -741,7 +745,8 @@ class EmailLocalSpellsName(Level):
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return (self.local_column, self.email_column, self.given_column, self.surname_column)
+        names = (self.local_column, self.email_column, self.given_column, self.surname_column)
+        return names if self.canonical_column is None else (*names, self.canonical_column)
 
     def evaluate(self, pairs: PairBatch) -> BoolArray:
         ll, lr = pairs.codes(self.local_column)
@@ -756,16 +761,21 @@ class EmailLocalSpellsName(Level):
             f = pairs.cache.features
             local = f[self.local_column]
             given, surname = f[self.given_column], f[self.surname_column]
+            canon = given if self.canonical_column is None else f[self.canonical_column]
             left, right = pairs.left[at], pairs.right[at]
             # Both local parts spell both records' names (the two names agree).
             out[at] = [
-                {_bare(loc), _bare(loc2)} <= _name_handles(ga, sa) & _name_handles(gb, sb)
-                for loc, loc2, ga, sa, gb, sb in zip(
+                {_bare(loc), _bare(loc2)}
+                <= (_name_handles(ga, sa) | _name_handles(ca, sa))
+                & (_name_handles(gb, sb) | _name_handles(cb, sb))
+                for loc, loc2, ga, ca, sa, gb, cb, sb in zip(
                     local[left].tolist(),
                     local[right].tolist(),
                     given[left].tolist(),
+                    canon[left].tolist(),
                     surname[left].tolist(),
                     given[right].tolist(),
+                    canon[right].tolist(),
                     surname[right].tolist(),
                     strict=True,
                 )

@@ -166,6 +166,7 @@ def email_comparison(
     *,
     given_column: str | None = None,
     surname_column: str | None = None,
+    canonical_column: str | None = None,
 ) -> Comparison:
     """Exact → same local part, other domain → Levenshtein ≤ 1 → Levenshtein ≤ 2 → else.
 
@@ -174,11 +175,16 @@ def email_comparison(
     a name that is taken, so they are usually two people of one name. With the name columns,
     local parts that only spell the name both records carry, at two providers or spelled two
     ways at one (:class:`EmailLocalSpellsName`), count as missing too: the name comparisons
-    already hold that evidence.
+    already hold that evidence; ``canonical_column`` (given names with nicknames resolved)
+    lets a handle spell a record's name by the given name's canonical form too.
     """
     unusable: list[Level] = [EmailNumberedVariant(column)]
     if given_column is not None and surname_column is not None:
-        unusable.append(EmailLocalSpellsName(local_column, column, given_column, surname_column))
+        unusable.append(
+            EmailLocalSpellsName(
+                local_column, column, given_column, surname_column, canonical_column
+            )
+        )
     return Comparison(
         "email",
         [
@@ -404,7 +410,13 @@ def default_comparisons(available_keys: Iterable[str]) -> list[Comparison]:
         out.append(full_name_comparison())
     if "email" in keys:
         out.append(
-            email_comparison(given_column="given_name", surname_column="surname")
+            email_comparison(
+                given_column="given_name",
+                surname_column="surname",
+                canonical_column=(
+                    "given_name_canonical" if "given_name_canonical" in keys else None
+                ),
+            )
             if both
             else email_comparison()
         )
