@@ -425,7 +425,11 @@ class Resolver:
             # a number shared by one person's records, and blocking on its halves would only
             # pair neighbouring keys (+65 % candidate pairs on 20k generated records with
             # sequential customer numbers, for no true pair).
-            rules = [r for r in rules if not any(k.kind == "half" for k in r.keys)]
+            rules = [
+                r
+                for r in rules
+                if not any(k.kind == "half" and k.column == "identifier" for k in r.keys)
+            ]
         return rules
 
     def _comparisons(self, features: Features) -> list[Comparison]:

@@ -113,7 +113,6 @@ ROLE_EMAIL_LOCALS: frozenset[str] = frozenset(
 )
 
 _NON_DIGIT = re.compile(r"\D+")
-_NON_ALNUM = re.compile(r"[\W_]+")
 _TOKEN_SPLIT = re.compile(r"[\W_]+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _HAS_ALNUM = re.compile(r"[^\W_]")
@@ -222,7 +221,7 @@ HALF_MIN_LENGTH = 6
 
 
 def _half(value: str, arg: int | None) -> str | None:
-    code = _NON_ALNUM.sub("", value)
+    code = _TOKEN_SPLIT.sub("", value)  # letters and digits only
     if len(code) < HALF_MIN_LENGTH:
         return None
     cut = (len(code) + 1) // 2
