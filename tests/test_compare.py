@@ -1065,17 +1065,24 @@ def test_email_local_part_that_spells_the_name(
     assert cmp.level_from_dict(level.to_dict()) == level
 
 
+def email_name_features(
+    emails: list[str], given: list[str], surname: list[str]
+) -> dict[str, np.ndarray]:
+    """Feature columns of records with an e-mail address and a name."""
+    return {
+        "email": np.array(emails, dtype=object),
+        "email_local": np.array([e.split("@")[0] for e in emails], dtype=object),
+        "given_name": np.array(given, dtype=object),
+        "surname": np.array(surname, dtype=object),
+    }
+
+
 def test_email_handle_may_spell_the_canonical_given_name() -> None:
     """Dan and Danny Dalton are both Daniel: ``daniel.dalton`` and ``daniel_dalton`` at one
     provider spell both records' names once nicknames are resolved."""
     emails = ["daniel.dalton@x.com", "daniel_dalton@x.com", "daniel_dalton@x.com"]
-    feats = {
-        "email": np.array(emails, dtype=object),
-        "email_local": np.array([e.split("@")[0] for e in emails], dtype=object),
-        "given_name": np.array(["dan", "danny", "dan"], dtype=object),
-        "given_name_canonical": np.array(["daniel", "daniel", "dan"], dtype=object),
-        "surname": np.array(["dalton", "dalton", "dalton"], dtype=object),
-    }
+    feats = email_name_features(emails, ["dan", "danny", "dan"], ["dalton"] * 3)
+    feats["given_name_canonical"] = np.array(["daniel", "daniel", "dan"], dtype=object)
     plain = cmp.EmailLocalSpellsName()
     canonical = cmp.EmailLocalSpellsName(canonical_column="given_name_canonical")
     assert canonical.columns[-1] == "given_name_canonical"
@@ -1100,12 +1107,7 @@ def test_email_handle_may_spell_the_canonical_given_name() -> None:
 
 def test_email_comparison_with_names_counts_a_name_handle_as_missing() -> None:
     emails = ["ann.lee@x.com", "ann.lee@y.com", "ann.lee@x.com"]
-    feats = {
-        "email": np.array(emails, dtype=object),
-        "email_local": np.array([e.split("@")[0] for e in emails], dtype=object),
-        "given_name": np.array(["ann", "ann", "ann"], dtype=object),
-        "surname": np.array(["lee", "lee", "lee"], dtype=object),
-    }
+    feats = email_name_features(emails, ["ann"] * 3, ["lee"] * 3)
     with_names = library.email_comparison(given_column="given_name", surname_column="surname")
     plain = library.email_comparison()
     left, right = np.array([0, 0]), np.array([1, 2])
