@@ -10,8 +10,9 @@ object array of ``str`` or ``None`` (missing). Stages never mutate it.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ import numpy.typing as npt
 
 ObjArray = npt.NDArray[np.object_]
 
-__all__ = ["ObjArray", "Table", "clean_cell", "notnull"]
+__all__ = ["ObjArray", "Table", "clean_cell", "factorize", "notnull"]
 
 _NONE = np.array(None, dtype=object)
 
@@ -33,6 +34,33 @@ def notnull(values: ObjArray) -> npt.NDArray[np.bool_]:
     """
     out: npt.NDArray[np.bool_] = np.not_equal(values, _NONE)
     return out
+
+
+def factorize(
+    values: Sequence[Hashable | None] | ObjArray,
+) -> tuple[npt.NDArray[np.int64], list[Any]]:
+    """Dense codes in first-seen order (``None`` → -1) and the distinct values in code order.
+
+    >>> factorize(["b", None, "a", "b"])
+    (array([ 0, -1,  1,  0]), ['b', 'a'])
+    """
+    if isinstance(values, list):
+        seq = values
+    elif isinstance(values, np.ndarray) and values.dtype == object:
+        seq = values.tolist()  # the same objects, without a Python-level iteration
+    else:
+        seq = list(values)
+    # One pass in C: setdefault keeps each value's first position; a table from first
+    # positions to dense codes does the rest. None's first position is no other value's, so
+    # the table's -1 stays there.
+    first: dict[Hashable | None, int] = {}
+    positions = np.fromiter(
+        map(first.setdefault, seq, itertools.count()), dtype=np.int64, count=len(seq)
+    )
+    first.pop(None, None)
+    dense = np.full(len(seq), -1, dtype=np.int64)
+    dense[np.fromiter(first.values(), dtype=np.int64, count=len(first))] = np.arange(len(first))
+    return dense[positions], list(first)
 
 
 def clean_cell(value: Any) -> str | None:

@@ -45,11 +45,11 @@ from crmresolve.block._engine import (
     DEFAULT_SPLIT_WINDOW,
     Features,
     Int64Array,
-    _factorize,
     _plan,
     _rule_pairs,
 )
 from crmresolve.block._rules import BlockingRule
+from crmresolve.table import factorize
 
 __all__ = ["BlockingDiagnostics", "RuleDiagnostics", "diagnose"]
 
@@ -208,12 +208,10 @@ def _truth_codes(truth: npt.ArrayLike, n: int) -> Int64Array:
     values = np.asarray(truth, dtype=object).tolist()
     if len(values) != n:
         raise ValueError(f"truth has {len(values)} labels, expected {n}")
-    codes, uniques = _factorize(values)
-    missing = [i for i, u in enumerate(uniques) if u is None]
-    if missing:
-        # A record without a label is its own entity.
-        where = codes == missing[0]
-        codes[where] = len(uniques) + np.arange(int(where.sum()))
+    codes, uniques = factorize(values)
+    # A record without a label is its own entity.
+    where = codes < 0
+    codes[where] = len(uniques) + np.arange(int(where.sum()))
     return codes
 
 

@@ -48,6 +48,7 @@ import numpy.typing as npt
 
 from crmresolve.block._keys import KeyFunction, clean_value, exact
 from crmresolve.block._rules import BlockingRule
+from crmresolve.table import factorize
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -144,19 +145,6 @@ class CandidatePairs:
 # --------------------------------------------------------------------------- keys → codes
 
 
-def _factorize(values: Sequence[Any]) -> tuple[Int64Array, list[Any]]:
-    """Dense codes in first-seen order plus the distinct values (one C-level dict pass)."""
-    seen: dict[Any, int] = {}
-    # setdefault returns the position of a value's first occurrence; map + count keep the loop
-    # in C. A lookup table from first positions to ranks makes the codes dense.
-    first = np.fromiter(
-        map(seen.setdefault, values, itertools.count()), dtype=np.int64, count=len(values)
-    )
-    dense = np.zeros(len(values), dtype=np.int64)
-    dense[np.fromiter(seen.values(), dtype=np.int64, count=len(seen))] = np.arange(len(seen))
-    return dense[first], list(seen)
-
-
 def _lookup(lut: list[int], codes: Int64Array) -> Int64Array:
     """Map per-distinct-value results back to records (``-1`` codes stay ``-1``)."""
     table = np.array([*lut, -1], dtype=np.int64)  # index -1 picks the trailing -1
@@ -176,7 +164,7 @@ class _KeyCache:
     def column(self, name: str) -> tuple[Int64Array, list[str]]:
         """Per-record codes into the column's distinct cleaned values (``-1``: no value)."""
         if name not in self._columns:
-            raw, uniques = _factorize(np.asarray(self.features[name], dtype=object).tolist())
+            raw, uniques = factorize(np.asarray(self.features[name], dtype=object).tolist())
             drop = self._drop_junk
             index: dict[str, int] = {}
             # Cleaning runs once per distinct value; non-str values that print alike merge here.
@@ -490,7 +478,7 @@ def _source_codes(features: Features, link_sources: Any, link_only: bool) -> Int
     n_missing = sum(v is None or (isinstance(v, str) and not v.strip()) for v in values)
     if n_missing:
         raise ValueError(f"link mode: {n_missing} record(s) have no source label")
-    codes, _ = _factorize(values)
+    codes, _ = factorize(values)
     return codes
 
 

@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz.distance import OSA
 
-from crmresolve.cluster._graph import value_codes
+from crmresolve.table import factorize
 
 IntArray = npt.NDArray[np.int64]
 _CompatFn = Callable[[int, int], bool]
@@ -238,8 +238,8 @@ class RecordAttributes:
             arr = feats.get(key)
             if arr is None:
                 return None
-            raw_codes, uniques = value_codes(np.asarray(arr, dtype=object)[rows].tolist())
-            clean_codes, clean_values = value_codes([fn(u) for u in uniques])
+            raw_codes, uniques = factorize(np.asarray(arr, dtype=object)[rows].tolist())
+            clean_codes, clean_values = factorize([fn(u) for u in uniques])
             values[key] = clean_values
             lookup = np.append(clean_codes, -1)  # raw code -1 (missing) stays -1
             codes: IntArray = lookup[raw_codes]
@@ -294,7 +294,7 @@ class RecordAttributes:
                 for r in first.tolist()
             ]
             keys = [n[1] or n[0] for n in name_values]
-            key_codes, _ = value_codes(keys)
+            key_codes, _ = factorize(keys)
             lookup = np.append(key_codes, -1)
             name_key = full(lookup[codes])
 

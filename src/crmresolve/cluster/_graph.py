@@ -10,10 +10,8 @@
 from __future__ import annotations
 
 import gc
-import itertools
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,31 +19,6 @@ import numpy.typing as npt
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-
-def value_codes(values: Sequence[Hashable | None]) -> tuple[IntArray, list[Any]]:
-    """Factorise values (``None`` → -1); distinct values in code order (first seen first).
-
-    >>> value_codes(["b", None, "a", "b"])
-    (array([ 0, -1,  1,  0]), ['b', 'a'])
-    """
-    if isinstance(values, list):
-        seq = values
-    elif isinstance(values, np.ndarray) and values.dtype == object:
-        seq = values.tolist()  # the same objects, without a Python-level iteration
-    else:
-        seq = list(values)
-    # One pass in C: setdefault keeps each value's first position; a table from first
-    # positions to dense codes does the rest. None's first position is no other value's, so
-    # the table's -1 stays there.
-    first: dict[Hashable | None, int] = {}
-    positions = np.fromiter(
-        map(first.setdefault, seq, itertools.count()), dtype=np.int64, count=len(seq)
-    )
-    first.pop(None, None)
-    dense = np.full(len(seq), -1, dtype=np.int64)
-    dense[np.fromiter(first.values(), dtype=np.int64, count=len(first))] = np.arange(len(first))
-    return dense[positions], list(first)
 
 
 def sorted_unique(values: IntArray) -> IntArray:

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from crmresolve.cluster._graph import sorted_unique, value_codes
+from crmresolve.cluster._graph import sorted_unique
 from crmresolve.survive._rules import Candidate, FieldGroup, FieldRule
-from crmresolve.table import Table, notnull
+from crmresolve.table import Table, factorize, notnull
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -225,7 +225,7 @@ class Context:
     def raw_codes(self, col: str) -> tuple[IntArray, list[Any]]:
         """Codes of the raw values of multi-record clusters (-1: missing or singleton)."""
         if col not in self._raw:
-            sub, uniques = value_codes(self.column(col)[self.multi_pos].tolist())
+            sub, uniques = factorize(self.column(col)[self.multi_pos].tolist())
             codes = np.full(self.n, -1, dtype=np.int64)
             codes[self.multi_pos] = sub
             self._raw[col] = (codes, uniques)
@@ -269,7 +269,7 @@ class Context:
                     k if isinstance(k, str) and k else default_key(sub_uniques[c], role)
                     for c, k in zip(sub_codes.tolist(), norm[cpos].tolist(), strict=True)
                 ]
-                kc, key_vals = value_codes(keys_c)
+                kc, key_vals = factorize(keys_c)
             else:
                 parsed = self._auto_parse(col, role, sub_uniques)
                 if parsed is not None:
@@ -282,7 +282,7 @@ class Context:
                     lookup_valid[cpos] = valid_u[sub_codes]
                 else:
                     keys_u = [default_key(u, role) for u in sub_uniques]
-                ku, key_vals = value_codes(keys_u)
+                ku, key_vals = factorize(keys_u)
                 kc = ku[sub_codes]
             key_codes[contested] = kc
             other = ~contested & (codes >= 0)
@@ -367,7 +367,7 @@ class Context:
         if source is None:
             out = np.full(self.n, -np.inf)
         elif isinstance(source, str):
-            codes, uniques = value_codes(self.column(source).tolist())
+            codes, uniques = factorize(self.column(source).tolist())
             out = np.append(_parse_many(uniques), -np.inf)[codes]
         else:
             out = _timestamps_from_array(source, self.n)
@@ -384,7 +384,7 @@ class Context:
             out = np.zeros(self.n)
         else:
             rank = {p.strip().casefold(): i for i, p in reversed(list(enumerate(prio)))}
-            codes, uniques = value_codes(self.column(column).tolist())
+            codes, uniques = factorize(self.column(column).tolist())
             worst = len(prio)
             scores = [float(worst - rank.get(u.strip().casefold(), worst)) for u in uniques]
             out = np.array([*scores, -1.0])[codes]  # a missing source ranks below unlisted
@@ -429,7 +429,7 @@ def _timestamps_from_array(arr: npt.NDArray[Any], n: int) -> FloatArray:
     if np.issubdtype(a.dtype, np.number):
         f = a.astype(np.float64)
         return np.where(np.isfinite(f), f, -np.inf)
-    codes, uniques = value_codes([None if v is None else str(v) for v in a.tolist()])
+    codes, uniques = factorize([None if v is None else str(v) for v in a.tolist()])
     return np.append(_parse_many(uniques), -np.inf)[codes]
 
 
