@@ -765,9 +765,7 @@ class EmailLocalSpellsName(Level):
             left, right = pairs.left[at], pairs.right[at]
             # Both local parts spell both records' names (the two names agree).
             out[at] = [
-                {_bare(loc), _bare(loc2)}
-                <= (_name_handles(ga, sa) | _name_handles(ca, sa))
-                & (_name_handles(gb, sb) | _name_handles(cb, sb))
+                {_bare(loc), _bare(loc2)} <= _handles(ga, ca, sa) & _handles(gb, cb, sb)
                 for loc, loc2, ga, ca, sa, gb, cb, sb in zip(
                     local[left].tolist(),
                     local[right].tolist(),
@@ -790,6 +788,14 @@ def _bare(local: str) -> str | None:
     """A local part without separators, if it is letters only (digits say more than a name)."""
     bare = local.translate(_SEPARATORS)
     return bare if bare.isalpha() else None
+
+
+def _handles(given: object, canonical: object, surname: object) -> set[str | None]:
+    """A record's name handles by its given name and, when it differs, its canonical form."""
+    forms = _name_handles(given, surname)
+    if not isinstance(canonical, str) or canonical == given:
+        return forms  # no other spelling (a non-text canonical spells nothing anyway)
+    return forms | _name_handles(canonical, surname)
 
 
 def _name_handles(given: object, surname: object) -> set[str | None]:
