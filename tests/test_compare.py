@@ -950,6 +950,33 @@ def test_threaded_chunks_give_the_same_gamma() -> None:
     assert (one >= 0).any()
 
 
+def test_forked_chunks_give_the_same_gamma() -> None:
+    from crmresolve.compare import compute_gamma
+    from crmresolve.compare.library import email_comparison, given_name_comparison
+
+    rng = np.random.default_rng(5)
+    given = np.array(rng.choice(np.array(["anna", "anne", "bob", None], dtype=object), 300))
+    surname = np.array(rng.choice(np.array(["berg", "lind"], dtype=object), 300))
+    local = np.array(rng.choice(np.array(["anna.berg", "annaberg", "bob"], dtype=object), 300))
+    domain = rng.choice(np.array(["x.com", "y.com"], dtype=object), 300)
+    feats = {
+        "given_name": given,
+        "surname": surname,
+        "email_local": local,
+        "email": np.array([f"{a}@{b}" for a, b in zip(local, domain, strict=True)], dtype=object),
+    }
+    left, right = rng.integers(0, 300, 4000), rng.integers(0, 300, 4000)
+    # the e-mail levels include the one that loops in Python over the pairs it concerns
+    comps = [
+        given_name_comparison(),
+        email_comparison(given_column="given_name", surname_column="surname"),
+    ]
+    one = compute_gamma(feats, left, right, comps, chunk_size=256)
+    forked = compute_gamma(feats, left, right, comps, chunk_size=256, processes=2)
+    assert np.array_equal(one, forked)
+    assert len(np.unique(one[:, 1])) >= 3
+
+
 def test_a_feature_cache_serves_only_its_own_features() -> None:
     from crmresolve.compare import FeatureCache, compute_gamma
     from crmresolve.compare.library import email_comparison

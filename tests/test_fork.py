@@ -43,6 +43,60 @@ def test_fork_map_runs_in_process_without_fork(monkeypatch: pytest.MonkeyPatch) 
     assert seen == [1, 2]  # ran here: a worker's appends would not show
 
 
+def test_shared_memory_carries_the_workers_results_back() -> None:
+    out = _fork.shared_empty((6, 2), np.int64)
+
+    def fill(i: int) -> None:
+        out[i] = (i, -i)
+
+    assert _fork.fork_map(fill, list(range(6)), workers=2) == [None] * 6
+    assert out.tolist() == [[i, -i] for i in range(6)]
+
+
+def test_blocking_keys_from_workers_give_the_same_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmresolve.block import (
+        _engine,
+        block_on,
+        generate_pairs,
+        initial,
+        sorted_neighbourhood,
+        soundex,
+    )
+
+    rng = np.random.default_rng(7)
+    n = 600
+
+    def pick(values: list[str | None]) -> np.ndarray:
+        return np.array(rng.choice(np.array(values, dtype=object), n), dtype=object)
+
+    feats = {
+        "given_name": pick(["anna", "anne", "bo", "jon", None]),
+        "surname": pick(["berg", "lind", "lindh", "ek"]),
+        "dob": pick(["1980-01-02", "1975-05-06", None]),
+        "email": pick(["a@x.se", "b@y.se", None]),
+    }
+    rules = [
+        block_on("email"),
+        block_on(soundex("surname"), "dob"),
+        sorted_neighbourhood(initial("given_name"), "surname", window=3),
+    ]
+    one = generate_pairs(feats, rules, max_block_size=40, split_oversized=True)
+    calls: list[int] = []
+    real = _engine.fork_map
+
+    def counted(fn, parts, *, workers):  # type: ignore[no-untyped-def]
+        calls.append(len(parts))
+        return real(fn, parts, workers=workers)
+
+    monkeypatch.setattr(_engine, "PARALLEL_MIN_RECORDS", 100)
+    monkeypatch.setattr(_engine, "fork_map", counted)
+    two = generate_pairs(feats, rules, max_block_size=40, split_oversized=True, workers=2)
+    assert calls and calls[0] >= 2  # the keys were computed by the workers
+    for a, b in ((one.left, two.left), (one.right, two.right), (one.rule, two.rule)):
+        assert np.array_equal(a, b)
+    assert len(one) > 0
+
+
 def test_default_workers_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRMRESOLVE_WORKERS", "3")
     assert _fork.default_workers() == 3

@@ -12,6 +12,7 @@ parts, so the outcome never depends on how many workers there were.
 
 from __future__ import annotations
 
+import mmap
 import multiprocessing
 import os
 import sys
@@ -19,7 +20,10 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["can_fork", "default_workers", "fork_map"]
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["can_fork", "default_workers", "fork_map", "shared_empty"]
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -79,3 +83,27 @@ def fork_map(fn: Callable[[P], R], parts: Sequence[P], *, workers: int) -> list[
                 return list(pool.imap(_run, parts, chunksize=1))
         finally:
             _TASK = None
+
+
+def shared_empty(shape: int | tuple[int, ...], dtype: npt.DTypeLike) -> npt.NDArray[Any]:
+    """An uninitialised array in anonymous shared memory: what the workers of a later
+    :func:`fork_map` write into it, this process reads, with nothing pickled.
+
+    Results of fixed shape (key codes per record, gamma rows per pair) are written in place
+    this way: sending them back through the pool's pipe cost more than computing some of them
+    (44 arrays of a million ``int64`` took 1.4 s).
+
+    >>> out = shared_empty(3, np.int64)
+    >>> def fill(i: int) -> None:
+    ...     out[i] = i * i
+    >>> _ = fork_map(fill, [0, 1, 2], workers=2)
+    >>> out.tolist()
+    [0, 1, 4]
+    """
+    dt = np.dtype(dtype)
+    dims = (shape,) if isinstance(shape, int) else tuple(shape)
+    count = int(np.prod(dims, dtype=np.int64))
+    # An anonymous mapping is shared with forked children (MAP_SHARED is mmap's default);
+    # the array keeps the mapping alive and it is unmapped with the last view.
+    buffer = mmap.mmap(-1, max(count * dt.itemsize, 1))
+    return np.frombuffer(buffer, dtype=dt, count=count).reshape(dims)

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from crmresolve._fork import fork_map, shared_empty
 from crmresolve.block._keys import KeyFunction, clean_value, exact
 from crmresolve.block._rules import BlockingRule
 from crmresolve.table import factorize
@@ -87,6 +88,9 @@ DEFAULT_SPLIT_WINDOW = 1
 
 #: Pairs laid out per step; bounds the temporary memory to a few dozen MB.
 DEFAULT_CHUNK_SIZE = 1_000_000
+#: From this many records on, ``workers`` > 1 computes the keys in forked processes (below it a
+#: fork costs more than the keys).
+PARALLEL_MIN_RECORDS = 50_000
 
 # generate_pairs packs (left, right, rule) into one int64 while they fit in this many bits.
 _PACK_BITS = 62
@@ -212,6 +216,33 @@ class _KeyCache:
             codes[valid] = inverse.reshape(-1)
             n_values = len(distinct)
         return codes, n_values
+
+    def prefetch(self, wanted: Sequence[tuple[KeyFunction, bool]], workers: int) -> None:
+        """Compute the ``(key, ordered)`` codes of ``wanted`` in forked workers, one column's
+        keys per task: cleaning each distinct value and deriving its keys is Python work, which
+        threads would serialise. The workers write the codes into shared memory; they are the
+        codes :meth:`key` computes here."""
+        by_column: dict[str, list[tuple[int, KeyFunction, bool]]] = {}
+        slots = [k for k in dict.fromkeys(wanted) if k not in self._keys]
+        for slot, (key, ordered) in enumerate(slots):
+            by_column.setdefault(key.column, []).append((slot, key, ordered))
+        if workers <= 1 or len(by_column) < 2:
+            return
+        out = shared_empty((len(slots), self._n), np.int64)
+        # The columns with the most keys first, so no long task starts last.
+        tasks = sorted(by_column.values(), key=len, reverse=True)
+
+        def run(keys: list[tuple[int, KeyFunction, bool]]) -> list[int]:
+            sizes = []
+            for slot, key, ordered in keys:
+                codes, n_values = self.key(key, ordered)
+                out[slot] = codes
+                sizes.append(n_values)
+            return sizes
+
+        for keys, sizes in zip(tasks, fork_map(run, tasks, workers=workers), strict=True):
+            for (slot, key, ordered), n_values in zip(keys, sizes, strict=True):
+                self._keys[(key, ordered)] = (out[slot], n_values)
 
 
 # --------------------------------------------------------------------------- prepared rules
@@ -544,6 +575,7 @@ def _plan(
     pair_budget: int | None = None,
     split_columns: Sequence[str] = DEFAULT_SPLIT_COLUMNS,
     split_window: int = DEFAULT_SPLIT_WINDOW,
+    workers: int = 1,
 ) -> _Plan:
     rule_list = _check_rules(rules)
     if chunk_size < 1:
@@ -557,6 +589,11 @@ def _plan(
         raise ValueError("pair_budget must be >= 1 (or None for no budget)")
     if split_window < 1:
         raise ValueError("split_window must be >= 1")
+    if workers > 1 and n >= PARALLEL_MIN_RECORDS:
+        wanted = [(key, rule.window > 1) for rule in rule_list for key in rule.keys]
+        if split_oversized:  # the sort orders of split blocks
+            wanted += [(exact(c), True) for c in split_columns if c in cache.features]
+        cache.prefetch(wanted, workers)
     prepared = [
         _prepare(
             rule,
@@ -597,13 +634,14 @@ def iter_pairs(
     pair_budget: int | None = None,
     split_columns: Sequence[str] = DEFAULT_SPLIT_COLUMNS,
     split_window: int = DEFAULT_SPLIT_WINDOW,
+    workers: int = 1,
 ) -> Iterator[CandidatePairs]:
     """Like :func:`generate_pairs` but yields chunks of at most about ``chunk_size`` pairs.
 
     Memory stays at O(records × rules + chunk_size): earlier rules' pairs are recognised from
     their key codes, not stored. Every pair appears in exactly one chunk; chunks come rule by
     rule and are *not* sorted. Arguments are checked (and size warnings issued) on the call,
-    before the first chunk.
+    before the first chunk; ``workers`` as in :func:`generate_pairs`.
 
     >>> import numpy as np
     >>> from crmresolve.block import block_on
@@ -624,6 +662,7 @@ def iter_pairs(
         pair_budget=pair_budget,
         split_columns=split_columns,
         split_window=split_window,
+        workers=workers,
     )
     names = tuple(p.rule.name for p in plan.prepared)
 
@@ -650,6 +689,7 @@ def generate_pairs(
     pair_budget: int | None = None,
     split_columns: Sequence[str] = DEFAULT_SPLIT_COLUMNS,
     split_window: int = DEFAULT_SPLIT_WINDOW,
+    workers: int = 1,
 ) -> CandidatePairs:
     """Candidate pairs: the union of the rules' pairs, unique, sorted by ``(left, right)``.
 
@@ -680,6 +720,8 @@ def generate_pairs(
       ``max_block_size`` stays whole when its pairs, ``s (s - 1) / 2``, are no more than its
       windows were allotted (``s`` records × ``w`` partners × passes): then the budget is
       spare enough for it (one inventor on a thousand patents keeps all his pairs).
+    - ``workers``: forked processes that compute the rules' keys, a column per process, from
+      :data:`PARALLEL_MIN_RECORDS` records on (Linux); the pairs never depend on it.
 
     >>> import numpy as np
     >>> from crmresolve.block import block_on, initial
@@ -708,6 +750,7 @@ def generate_pairs(
         pair_budget=pair_budget,
         split_columns=split_columns,
         split_window=split_window,
+        workers=workers,
     )
     names = tuple(p.rule.name for p in plan.prepared)
     record_bits = max(plan.n_records - 1, 1).bit_length()

@@ -28,6 +28,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from crmresolve._fork import can_fork, fork_map, shared_empty
 from crmresolve.compare._batch import (
     FeatureCache,
     Features,
@@ -343,6 +344,7 @@ def compute_gamma(
     workers: int = 1,
     cache: FeatureCache | None = None,
     threads: int = 1,
+    processes: int = 1,
 ) -> npt.NDArray[np.int8]:
     """The gamma matrix ``int8[n_pairs, n_comparisons]`` for candidate pairs.
 
@@ -352,6 +354,9 @@ def compute_gamma(
     features) is passed again. ``workers`` goes to rapidfuzz (``-1`` = all cores).
     ``threads`` > 1 computes chunks in a thread pool (numpy and rapidfuzz release the GIL for
     much of the work); each chunk writes its own rows, so the result is the same.
+    ``processes`` > 1 (Linux) computes chunks in forked worker processes instead, which also
+    spreads the levels that loop in Python (name handles in e-mails, per-pair guards of
+    dates) over the cores; the result is the same again.
 
     >>> import numpy as np
     >>> from crmresolve.compare.library import email_comparison, phone_comparison
@@ -368,7 +373,11 @@ def compute_gamma(
     elif not cache.covers(features):
         raise ValueError("cache was built for other features (a FeatureCache serves one mapping)")
     lpos, rpos = check_pairs(left, right, cache.n_records)
-    out = np.empty((lpos.size, len(comparisons)), dtype=np.int8)
+    starts = range(0, lpos.size, chunk_size)
+    forked = processes > 1 and len(starts) > 1 and can_fork()
+    shape = (lpos.size, len(comparisons))
+    # Forked workers write their rows into shared memory: nothing to send back.
+    out = shared_empty(shape, np.int8) if forked else np.empty(shape, dtype=np.int8)
 
     def chunk(start: int) -> None:
         stop = min(start + chunk_size, lpos.size)
@@ -376,8 +385,12 @@ def compute_gamma(
         for j, comparison in enumerate(comparisons):
             out[start:stop, j] = comparison.compute_batch(pairs)
 
-    starts = range(0, lpos.size, chunk_size)
-    if threads > 1 and len(starts) > 1:
+    if forked:
+        # The first chunk fills the shared factorisations before the fork, so every worker
+        # inherits them instead of building its own.
+        chunk(starts[0])
+        fork_map(chunk, list(starts[1:]), workers=processes)
+    elif threads > 1 and len(starts) > 1:
         chunk(starts[0])  # the first chunk fills the shared factorisations single-threaded
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(chunk, starts[1:]))
