@@ -476,6 +476,19 @@ def test_tf_tables_store_hashes_not_values() -> None:
     text = json.dumps(tf.to_dict())
     assert "smith" not in text and "zbigniew" not in text
     assert TermFrequencies.from_dict(json.loads(text)) == tf
+    assert "smith" not in repr(tf)
+
+
+def test_tf_lookups_by_value_equal_lookups_by_hash() -> None:
+    # A table counted here looks values up directly; one loaded from JSON only has hashes.
+    rng = np.random.default_rng(9)
+    values = rng.choice(np.array(["smith", "jones", "lee", "ng", "berg"], dtype=object), 500)
+    values[rng.random(500) < 0.3] = None
+    counted = TermFrequencies.from_values(values, column="surname", min_count=60)
+    loaded = TermFrequencies.from_dict(json.loads(json.dumps(counted.to_dict())))
+    probe = np.array(["smith", "ng", "never seen", None, "berg", "SMITH"], dtype=object)
+    assert counted.frequencies(probe).tolist() == loaded.frequencies(probe).tolist()
+    assert len(set(counted.frequencies(probe).tolist())) >= 3
 
 
 def test_tf_values_forms_agree() -> None:

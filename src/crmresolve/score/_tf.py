@@ -17,7 +17,7 @@ import hashlib
 import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,10 @@ class TermFrequencies:
     n_values: int
     counts: Mapping[str, int]
     rare_frequency: float
+    #: The listed values themselves, for a table counted in this process (never saved, never
+    #: shown): looking values up needs no hashing then. Complete by construction: every key
+    #: of ``counts`` is the hash of one of them.
+    _by_value: Mapping[str, int] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_values(
@@ -68,23 +72,29 @@ class TermFrequencies:
         counter = Counter(str(v) for v in values if v is not None)
         n = sum(counter.values())
         kept: dict[str, int] = {}
+        by_value: dict[str, int] = {}
         rare_sq = 0
         rare_n = 0
         for value, c in counter.items():
             if c >= min_count:
                 kept[hash_value(value)] = c
+                by_value[value] = c
             else:
                 rare_sq += c * c
                 rare_n += c
         # With no rare values seen, an unseen value is treated as a singleton.
         rare = rare_sq / (n * rare_n) if rare_n else (1.0 / n if n else 1.0)
-        return cls(column, int(min_count), int(n), dict(sorted(kept.items())), float(rare))
+        counts = dict(sorted(kept.items()))
+        return cls(column, int(min_count), int(n), counts, float(rare), by_value)
 
     def frequency(self, value: str | None) -> float:
         """Frequency of one value (``rare_frequency`` for rare, unseen or missing values)."""
         if value is None or self.n_values == 0:
             return self.rare_frequency
-        c = self.counts.get(hash_value(str(value)))
+        if self._by_value is not None:
+            c = self._by_value.get(str(value))
+        else:
+            c = self.counts.get(hash_value(str(value)))
         return self.rare_frequency if c is None else c / self.n_values
 
     def frequencies(self, values: Any) -> FloatArray:
@@ -97,8 +107,17 @@ class TermFrequencies:
             map(first.setdefault, items, itertools.count()), dtype=np.int64, count=len(items)
         )
         by_first = np.zeros(len(items), dtype=np.float64)
-        for value, pos in first.items():
-            by_first[pos] = self.frequency(value)
+        positions = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+        if self._by_value is not None and self.n_values:
+            get = self._by_value.get
+            counts = np.array(
+                [0 if v is None else get(v if type(v) is str else str(v), 0) for v in first],
+                dtype=np.float64,
+            )
+            # A listed value has a count >= min_count >= 1; 0 is a rare, unseen or missing one.
+            by_first[positions] = np.where(counts > 0, counts / self.n_values, self.rare_frequency)
+        else:
+            by_first[positions] = [self.frequency(value) for value in first]
         out: FloatArray = by_first[where]
         return out
 
