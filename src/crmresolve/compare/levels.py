@@ -758,23 +758,31 @@ class EmailLocalSpellsName(Level):
         out: BoolArray = (((ll == lr) & (ll >= 0)) | _same_key(kl, kr)) & (el != er)
         at = np.flatnonzero(out)
         if at.size:
+            bare = pairs.cache.derived(self.local_column, "email:bare", _bare_locals)
             f = pairs.cache.features
-            local = f[self.local_column]
-            given, surname = f[self.given_column], f[self.surname_column]
-            canon = given if self.canonical_column is None else f[self.canonical_column]
+            canon = self.given_column if self.canonical_column is None else self.canonical_column
+            columns = [f[c] for c in (self.given_column, canon, self.surname_column)]
             left, right = pairs.left[at], pairs.right[at]
+            # Each name's handles are built once: namesakes are the common case here.
+            memo: dict[tuple[object, ...], set[str | None]] = {}
+
+            def handles(name: tuple[object, ...]) -> set[str | None]:
+                try:
+                    found = memo.get(name)
+                except TypeError:  # a hand-built feature table may hold anything
+                    return _handles(*name)
+                if found is None:
+                    found = memo[name] = _handles(*name)
+                return found
+
             # Both local parts spell both records' names (the two names agree).
             out[at] = [
-                {_bare(loc), _bare(loc2)} <= _handles(ga, ca, sa) & _handles(gb, cb, sb)
-                for loc, loc2, ga, ca, sa, gb, cb, sb in zip(
-                    local[left].tolist(),
-                    local[right].tolist(),
-                    given[left].tolist(),
-                    canon[left].tolist(),
-                    surname[left].tolist(),
-                    given[right].tolist(),
-                    canon[right].tolist(),
-                    surname[right].tolist(),
+                {b1, b2} <= handles(n1) & handles(n2)
+                for b1, b2, n1, n2 in zip(
+                    bare[ll[at]].tolist(),
+                    bare[lr[at]].tolist(),
+                    zip(*(c[left].tolist() for c in columns), strict=True),
+                    zip(*(c[right].tolist() for c in columns), strict=True),
                     strict=True,
                 )
             ]
@@ -782,6 +790,13 @@ class EmailLocalSpellsName(Level):
 
     def label(self, primary: str | None = None) -> str:
         return "local parts spell the shared name"
+
+
+def _bare_locals(uniques: ObjArray) -> ObjArray:
+    """:func:`_bare` of each distinct local part, and ``None`` for a missing one (code -1)."""
+    out = np.empty(len(uniques) + 1, dtype=object)
+    out[:-1] = [_bare(u) for u in uniques.tolist()]
+    return out
 
 
 def _bare(local: str) -> str | None:
