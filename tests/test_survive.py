@@ -536,3 +536,34 @@ def test_custom_rules_cannot_be_serialised() -> None:
     rs = RuleSet(columns={"Name": FieldRule("Name", [Custom(lambda c: 1)])})
     with pytest.raises(ValueError, match="TOML"):
         rs.to_dict()
+
+
+def test_released_columns_are_built_again_the_same() -> None:
+    # Survivorship drops a column's codes and keys after its last field; asked again, they
+    # come back the same (nothing else depends on them being kept).
+    from crmresolve.survive._engine import Context
+
+    t = Table.from_columns(
+        {"Name": ["Ann Lee", "ANN LEE", "Bo Berg", None], "City": ["Oslo", "oslo", "Bergen", "X"]},
+        ids=["r1", "r2", "r3", "r4"],
+    )
+    labels = np.array([0, 0, 0, 1])
+    ctx = Context(
+        t,
+        labels,
+        2,
+        np.arange(4),
+        {"Name": "full_name", "City": "city"},
+        updated_at=None,
+        source=None,
+        source_priority=(),
+        validity=None,
+        normalized=None,
+        auto_normalize=False,
+    )
+    before = [a.tolist() for a in (*ctx.keys("Name"), ctx.fmt("Name"), ctx.raw_codes("Name")[0])]
+    ctx.release(["Name"])
+    assert "Name" not in ctx._keys and "Name" not in ctx._raw and "Name" not in ctx._fmt
+    after = [a.tolist() for a in (*ctx.keys("Name"), ctx.fmt("Name"), ctx.raw_codes("Name")[0])]
+    assert after == before
+    assert before[0][0] == before[0][1] != before[0][2]  # "Ann Lee" and "ANN LEE": one key

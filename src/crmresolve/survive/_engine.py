@@ -216,6 +216,13 @@ class Context:
         except KeyError:
             raise KeyError(f"column {name!r} is not in the table") from None
 
+    def release(self, columns: Sequence[str]) -> None:
+        """Forget the per-record codes, keys and format scores of ``columns`` (they are built
+        again if asked for)."""
+        for col in columns:
+            for cache in (self._raw, self._keys, self._fmt):
+                cache.pop(col, None)
+
     def present(self, col: str) -> BoolArray:
         """Non-missing values, all records."""
         if col not in self._present:
