@@ -167,3 +167,65 @@ def test_forked_merge_gives_the_same_clusters(monkeypatch: pytest.MonkeyPatch) -
     assert one.confidence.tolist() == two.confidence.tolist()
     assert [s.to_dict() for s in one.splits] == [s.to_dict() for s in two.splits]
     assert one.splits  # conflicts were found, so the merge had work to do
+
+
+def test_fork_imap_yields_in_order_and_frees_the_pool_when_closed() -> None:
+    stream = _fork.fork_imap(_square, list(range(30)), workers=2)
+    assert [next(stream) for _ in range(3)] == [0, 1, 4]
+    stream.close()  # before the end: the workers stop and another pool may start
+    assert _fork.fork_map(_square, [5, 6], workers=2) == [25, 36]
+    assert list(_fork.fork_imap(_square, [1, 2, 3], workers=2)) == [1, 4, 9]
+
+
+def test_fork_imap_passes_a_worker_error_on_and_frees_the_pool() -> None:
+    stream = _fork.fork_imap(_fail_on_three, [1, 2, 3, 4], workers=2)
+    with pytest.raises(ValueError, match="part 3 failed"):
+        list(stream)
+    assert _fork.fork_map(_square, [2, 3], workers=2) == [4, 9]
+
+
+def test_features_from_workers_equal_features_from_one_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crmresolve import features
+    from crmresolve.table import Table
+
+    monkeypatch.setattr(features, "PARALLEL_MIN_DISTINCT", 3)
+    monkeypatch.setattr(features, "_TASK_SIZE", 4)  # several tasks per column
+    rows = 40
+    table = Table.from_columns(
+        {
+            "name": [f"Ann{i % 7} Lee{i % 5}" for i in range(rows)],
+            "given": [None if i % 9 == 0 else f"Bob{i % 4}" for i in range(rows)],
+            "mail": [f"a{i % 11}@x{i % 3}.com" for i in range(rows)],
+            "phone": [f"+1 415 555 01{i % 13:02d}" for i in range(rows)],
+            "mobile": [f"0151 2345 67{i % 17:02d}" for i in range(rows)],
+            "birth": [f"19{50 + i % 30}-0{1 + i % 9}-1{i % 9}" for i in range(rows)],
+            "street": [f"{i % 6} Main Street" for i in range(rows)],
+            "city": ["Oslo", "Bergen"] * (rows // 2),
+            "zip": [f"0{i % 8}15" for i in range(rows)],
+            "country": ["NO", "DE", "US", None] * (rows // 4),
+            "company": [f"Acme {i % 6} Inc." for i in range(rows)],
+        }
+    )
+    fields = {
+        "full_name": ["name"],
+        "given_name": ["given"],
+        "email": ["mail"],
+        "phone": ["phone", "mobile"],
+        "dob": ["birth"],
+        "street": ["street"],
+        "city": ["city"],
+        "postcode": ["zip"],
+        "country": ["country"],
+        "company": ["company"],
+    }
+    one = features.build_features(table, fields, workers=1)
+    two = features.build_features(table, fields, workers=2)
+    assert list(one.columns) == list(two.columns)
+    for key in one.columns:
+        assert one.columns[key].tolist() == two.columns[key].tolist(), key
+    assert {k: v.tolist() for k, v in one.valid.items()} == {
+        k: v.tolist() for k, v in two.valid.items()
+    }
+    assert one.columns["phone_mobile"].tolist().count(None) < rows  # the mobiles were read
