@@ -567,3 +567,70 @@ def test_released_columns_are_built_again_the_same() -> None:
     after = [a.tolist() for a in (*ctx.keys("Name"), ctx.fmt("Name"), ctx.raw_codes("Name")[0])]
     assert after == before
     assert before[0][0] == before[0][1] != before[0][2]  # "Ann Lee" and "ANN LEE": one key
+
+
+def _random_crm_table(rng: np.random.Generator, n: int) -> tuple[Table, np.ndarray]:
+
+    def pick(values: list[str | None]) -> list[str | None]:
+        return [values[i] for i in rng.integers(0, len(values), n)]
+
+    t = Table.from_columns(
+        {
+            "First": pick(["Ann", "ANN", "Anna", None, "ann "]),
+            "Last": pick(["Lee", "LEE", "Berg", None]),
+            "Email": pick(["a@x.org", "A@x.org", "b@y.org", "bad@", None]),
+            "Phone": pick(["+1 415 555 0100", "(415) 555-0100", "+1 415 555 0101", None]),
+            "Street": pick(["1 Main St", "1 Main Street", "2 Elm Rd", None]),
+            "City": pick(["Oslo", "oslo", "Bergen", None]),
+            "Updated": pick(["2020-01-02", "2021-05-06", "2019-12-31", None]),
+            "Src": pick(["crm", "web", "erp", None]),
+        },
+        ids=[f"r{i}" for i in range(n)],
+    )
+    return t, rng.integers(0, n // 3, n)
+
+
+def _digest(g: GoldenRecords) -> list[Any]:
+    lin = g.lineage
+    return [
+        {k: v.tolist() for k, v in g.columns.items()},
+        lin.value.tolist(),
+        lin.source_record_id.tolist(),
+        lin.rule_code.tolist(),
+        list(lin.rule_names),
+    ]
+
+
+def test_fields_on_threads_give_the_same_golden_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmresolve.survive import _golden
+
+    t, labels = _random_crm_table(np.random.default_rng(3), 600)
+    fields = {
+        "given_name": ["First"],
+        "surname": ["Last"],
+        "email": ["Email"],
+        "phone": ["Phone"],
+        "street": ["Street"],
+        "city": ["City"],
+        "updated_at": ["Updated"],
+        "source": ["Src"],
+    }
+    kwargs: dict[str, Any] = {"field_map": fields, "source_priority": ["crm", "erp"]}
+    one = build_golden_records(t, labels, **kwargs)
+    threads: list[int] = []
+    real = _golden._unit_threads
+
+    def spy(*args: Any) -> int:
+        threads.append(real(*args))
+        return threads[-1]
+
+    monkeypatch.setattr(_golden, "PARALLEL_MIN_RECORDS", 100)
+    monkeypatch.setattr(_golden, "default_workers", lambda: 2)
+    monkeypatch.setattr(_golden, "_unit_threads", spy)
+    two = build_golden_records(t, labels, **kwargs)
+    assert threads == [2]
+    assert _digest(one) == _digest(two)
+    # A user's rule keeps the fields in one thread.
+    custom = {"Email": [Custom(lambda c: len(c.value or ""))]}
+    assert _digest(build_golden_records(t, labels, **kwargs, rules=custom))
+    assert threads == [2, 1]
