@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -11,24 +10,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from crmresolve._fork import default_workers
 from crmresolve.cluster._graph import paused_gc
 from crmresolve.cluster._ids import cluster_ids_for
 from crmresolve.roles import validate_field_map
 from crmresolve.survive._config import RuleSet, load_rules
-from crmresolve.survive._engine import FIXED_RULE_NAMES, Context, UnitResult, Validity, run_unit
-from crmresolve.survive._rules import (
-    Earliest,
-    FieldGroup,
-    FieldRule,
-    Longest,
-    MostComplete,
-    MostFrequent,
-    MostRecent,
-    Rule,
-    SourcePriority,
-    ValidOnly,
-)
+from crmresolve.survive._engine import FIXED_RULE_NAMES, Context, Validity, run_unit
+from crmresolve.survive._rules import FieldGroup, FieldRule, Rule
 from crmresolve.table import Table, notnull
 
 if TYPE_CHECKING:
@@ -382,25 +369,14 @@ def _build(
     rule_index: dict[str, int] = {}  # rule name -> lineage rule code
     # The units run in this process. Forked workers would be faster but each would copy most
     # of the table's strings (reading a Python object writes its reference count, so the page
-    # is copied): at a million records the process tree grew from 3.7 to 5.8 GiB. Threads
-    # share the memory; numpy releases the interpreter for part of each unit's work.
+    # is copied): at a million records the process tree grew from 3.7 to 5.8 GiB.
     # A column's grouping keys and codes (~33 bytes per record) are dropped after the last unit
     # that reads it: kept to the end they were ~430 MB at a million records, on top of the
     # lineage, at the run's peak.
     last_unit = {col: i for i, unit in enumerate(units) for col in unit.columns}
-
-    def run(i: int) -> UnitResult:
-        res = run_unit(ctx, units[i])
-        ctx.release([col for col in units[i].columns if last_unit[col] == i])
-        return res
-
-    threads = _unit_threads(ctx, units, default_workers())
-    if threads > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            results: Iterable[UnitResult] = list(pool.map(run, range(len(units))))
-    else:
-        results = map(run, range(len(units)))
-    for unit, res in zip(units, results, strict=True):
+    for i, unit in enumerate(units):
+        res = run_unit(ctx, unit)
+        ctx.release([col for col in unit.columns if last_unit[col] == i])
         names = [r.describe() for r in unit.chain] + [FIXED_RULE_NAMES[k] for k in (-3, -2, -1)]
         codes = np.array([rule_index.setdefault(r, len(rule_index)) for r in names], np.int16)
         has = res.winner >= 0
@@ -458,43 +434,6 @@ def _build(
         all_values=all_values,
         rules=tuple(u.describe() for u in units),
     )
-
-
-#: From this many records on, fields are chosen on a thread per core (fewer: not worth it).
-PARALLEL_MIN_RECORDS = 50_000
-# Rules whose scores read only tables this module builds; a thread per field is safe for them.
-# A user's rule (Custom, a subclass of Rule) or validity function runs in one thread, as
-# written.
-_THREAD_SAFE_RULES = (
-    ValidOnly,
-    MostRecent,
-    Earliest,
-    MostFrequent,
-    Longest,
-    MostComplete,
-    SourcePriority,
-)
-
-
-def _unit_threads(ctx: Context, units: Sequence[FieldRule | FieldGroup], workers: int) -> int:
-    """Threads for the fields: 1 unless the table is large and every rule and validity is
-    the library's own; then the tables the fields share are built here first, once."""
-    if workers <= 1 or len(units) < 2 or ctx.n < PARALLEL_MIN_RECORDS:
-        return 1
-    if any(callable(spec) for spec in ctx.validity.values()):
-        return 1
-    rules = [rule for unit in units for rule in unit.chain]
-    if not all(type(rule) in _THREAD_SAFE_RULES for rule in rules):
-        return 1
-    ctx.timestamps(None)  # groups complete their parts from the latest member
-    for rule in rules:
-        if isinstance(rule, MostRecent):
-            ctx.timestamps(rule.column)
-        elif isinstance(rule, SourcePriority):
-            ctx.source_score(rule.priority, rule.column)
-        elif isinstance(rule, MostComplete):
-            ctx.completeness()
-    return min(workers, len(units))
 
 
 def _first(columns: Sequence[str] | None) -> str | None:
