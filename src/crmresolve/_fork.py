@@ -85,13 +85,22 @@ def fork_map(fn: Callable[[P], R], parts: Sequence[P], *, workers: int) -> list[
             _TASK = None
 
 
-def fork_imap(fn: Callable[[P], R], parts: Sequence[P], *, workers: int) -> Iterator[R]:
+def fork_imap(
+    fn: Callable[[P], R],
+    parts: Sequence[P],
+    *,
+    workers: int,
+    parts_per_worker: int | None = None,
+) -> Iterator[R]:
     """:func:`fork_map`, lazily: the workers start at once, the results come in the order of
     the parts, and the workers go on with later parts while the caller handles earlier
     results, so the caller's own work overlaps theirs.
 
     Until the iterator is exhausted or closed (``close()``), no other :func:`fork_map` or
     :func:`fork_imap` may start (one pool at a time): close it in a ``finally``.
+    ``parts_per_worker``: a worker exits after that many parts and a fresh one is forked, so
+    the pages a worker copied (reading a Python object writes to its page) do not pile up
+    over a long run; the fresh worker sees this process as it is then.
 
     >>> squares = fork_imap(lambda x: x * x, [1, 2, 3], workers=2)
     >>> [next(squares), list(squares)]
@@ -103,7 +112,9 @@ def fork_imap(fn: Callable[[P], R], parts: Sequence[P], *, workers: int) -> Iter
     _LOCK.acquire()
     try:
         _TASK = fn
-        pool = multiprocessing.get_context("fork").Pool(min(workers, len(parts)))
+        pool = multiprocessing.get_context("fork").Pool(
+            min(workers, len(parts)), maxtasksperchild=parts_per_worker
+        )
         results = pool.imap(_run, parts, chunksize=1)
     except BaseException:
         _TASK = None
