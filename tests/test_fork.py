@@ -169,21 +169,6 @@ def test_forked_merge_gives_the_same_clusters(monkeypatch: pytest.MonkeyPatch) -
     assert one.splits  # conflicts were found, so the merge had work to do
 
 
-def test_fork_imap_yields_in_order_and_frees_the_pool_when_closed() -> None:
-    stream = _fork.fork_imap(_square, list(range(30)), workers=2)
-    assert [next(stream) for _ in range(3)] == [0, 1, 4]
-    stream.close()  # before the end: the workers stop and another pool may start
-    assert _fork.fork_map(_square, [5, 6], workers=2) == [25, 36]
-    assert list(_fork.fork_imap(_square, [1, 2, 3], workers=2)) == [1, 4, 9]
-
-
-def test_fork_imap_passes_a_worker_error_on_and_frees_the_pool() -> None:
-    stream = _fork.fork_imap(_fail_on_three, [1, 2, 3, 4], workers=2)
-    with pytest.raises(ValueError, match="part 3 failed"):
-        list(stream)
-    assert _fork.fork_map(_square, [2, 3], workers=2) == [4, 9]
-
-
 def test_features_from_workers_equal_features_from_one_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -17,13 +17,13 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["can_fork", "default_workers", "fork_imap", "fork_map", "shared_empty"]
+__all__ = ["can_fork", "default_workers", "fork_map", "shared_empty"]
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -83,72 +83,6 @@ def fork_map(fn: Callable[[P], R], parts: Sequence[P], *, workers: int) -> list[
                 return list(pool.imap(_run, parts, chunksize=1))
         finally:
             _TASK = None
-
-
-def fork_imap(
-    fn: Callable[[P], R],
-    parts: Sequence[P],
-    *,
-    workers: int,
-    parts_per_worker: int | None = None,
-) -> Iterator[R]:
-    """:func:`fork_map`, lazily: the workers start at once, the results come in the order of
-    the parts, and the workers go on with later parts while the caller handles earlier
-    results, so the caller's own work overlaps theirs.
-
-    Until the iterator is exhausted or closed (``close()``), no other :func:`fork_map` or
-    :func:`fork_imap` may start (one pool at a time): close it in a ``finally``.
-    ``parts_per_worker``: a worker exits after that many parts and a fresh one is forked, so
-    the pages a worker copied (reading a Python object writes to its page) do not pile up
-    over a long run; the fresh worker sees this process as it is then.
-
-    >>> squares = fork_imap(lambda x: x * x, [1, 2, 3], workers=2)
-    >>> [next(squares), list(squares)]
-    [1, [4, 9]]
-    """
-    if workers <= 1 or len(parts) < 2 or not can_fork():
-        return (fn(p) for p in parts)
-    global _TASK
-    _LOCK.acquire()
-    try:
-        _TASK = fn
-        pool = multiprocessing.get_context("fork").Pool(
-            min(workers, len(parts)), maxtasksperchild=parts_per_worker
-        )
-        results = pool.imap(_run, parts, chunksize=1)
-    except BaseException:
-        _TASK = None
-        _LOCK.release()
-        raise
-    return _PoolResults(pool, results)
-
-
-class _PoolResults(Iterator[Any]):
-    """The results of a running pool; closing (or exhausting) it ends the pool."""
-
-    def __init__(self, pool: Any, results: Iterator[Any]) -> None:
-        self._pool = pool
-        self._results = results
-
-    def __next__(self) -> Any:
-        if self._pool is None:
-            raise StopIteration
-        try:
-            return next(self._results)
-        except BaseException:  # the end, or a worker's error passed on
-            self.close()
-            raise
-
-    def close(self) -> None:
-        global _TASK
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.terminate()
-            _TASK = None
-            _LOCK.release()
-
-    def __del__(self) -> None:
-        self.close()
 
 
 def shared_empty(shape: int | tuple[int, ...], dtype: npt.DTypeLike) -> npt.NDArray[Any]:

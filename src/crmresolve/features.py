@@ -35,13 +35,13 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
 
-from crmresolve._fork import default_workers, fork_imap, fork_map
+from crmresolve._fork import default_workers, fork_map
 from crmresolve.normalize import (
     canonical_given_name,
     country_to_region,
@@ -99,10 +99,6 @@ class Features:
 PARALLEL_MIN_DISTINCT = 20_000
 #: Distinct values per task sent to a worker process.
 _TASK_SIZE = 10_000
-#: Tasks a worker takes before a fresh one replaces it: one pool serves all columns, and a
-#: worker copies every page of the values it reads (at a million records, workers kept for all
-#: columns took the process tree from 3.1 to 4.0 GiB).
-_TASKS_PER_WORKER = 10
 
 
 def _per_distinct(values: Sequence[K], fn: Callable[[K], T], *, workers: int = 1) -> list[T]:
@@ -208,246 +204,137 @@ def _build_features(
             ]
         )
 
-    # The columns that need only their own values (and the region) are normalized in one pass
-    # over the workers; what follows reads the results in the order they were asked for.
-    jobs = _Normalizations(workers)
-    try:
-        if "full_name" in fmap:
-            jobs.add("full_name", _first_present(raw("full_name"), n), split_name)
-        if "given_name" in fmap:
-            jobs.add("given_name", _first_present(raw("given_name"), n), _given_name)
-        if "surname" in fmap:
-            jobs.add("surname", _first_present(raw("surname"), n), _surname)
+    given: list[str | None] = [None] * n
+    surname: list[str | None] = [None] * n
+    full: list[str | None] = [None] * n
+    if "full_name" in fmap:
+        parts = per_distinct(_first_present(raw("full_name"), n), split_name)
+        given = [_first_token(normalize_name(p[0], part="given")) if p[0] else None for p in parts]
+        surname = [normalize_name(p[2], part="surname") if p[2] else None for p in parts]
+    if "given_name" in fmap:
+        g = per_distinct(
+            _first_present(raw("given_name"), n),
+            lambda v: _first_token(normalize_name(v, part="given")),
+        )
+        given = [a if a is not None else b for a, b in zip(g, given, strict=True)]
+    if "surname" in fmap:
+        s = per_distinct(
+            _first_present(raw("surname"), n), lambda v: normalize_name(v, part="surname")
+        )
+        surname = [a if a is not None else b for a, b in zip(s, surname, strict=True)]
+    if {"full_name", "given_name", "surname"} & fmap.keys():
+        full = [
+            " ".join(p for p in (a, b) if p) or None for a, b in zip(given, surname, strict=True)
+        ]
+        cols["given_name"] = _obj(given)
+        cols["given_name_canonical"] = _obj(
+            per_distinct(given, lambda v: canonical_given_name(v) if v else None)
+        )
+        cols["surname"] = _obj(surname)
+        cols["full_name"] = _obj(full)
+
+    if "email" in fmap:
         # Provider rules: Gmail ignores dots and +tags, several providers +tags, so such
         # spellings are one mailbox (and one person) for matching.
-        for values in raw("email"):
-            jobs.add("email", values, _email)
-        phone_fn = functools.partial(_phone, default_region)
-        for values in raw("phone"):
-            jobs.add("phone", list(zip(values, region, strict=True)), phone_fn)
-        for values in raw("dob"):
-            jobs.add("dob", list(zip(values, region, strict=True)), _dob)
-        if "street" in fmap:
-            # Several street columns (address_1, address_2) form one address line.
-            lines = [
-                " ".join(str(v) for v in vals if v is not None) or None
-                for vals in zip(*raw("street"), strict=True)
-            ]
-            jobs.add("street", list(zip(lines, region, strict=True)), _address)
-        if "city" in fmap:
-            jobs.add("city", _first_present(raw("city"), n), _simple)
-        if "postcode" in fmap:
-            postcodes = _first_present(raw("postcode"), n)
-            jobs.add("postcode", list(zip(postcodes, region, strict=True)), _postcode)
-        if "company" in fmap:
-            jobs.add("company", _first_present(raw("company"), n), normalize_company)
-        if "identifier" in fmap:
-            jobs.add("identifier", _first_present(raw("identifier"), n), _identifier)
-        if "text" in fmap:
-            texts = [
-                " ".join(str(v) for v in vals if v is not None) or None
-                for vals in zip(*raw("text"), strict=True)
-            ]
-            jobs.add("text", texts, _simple)
-        # While the pass runs, further values are normalized in this process (one pool at a time).
-        serial = functools.partial(_per_distinct, workers=1)
+        parsed_emails = [
+            per_distinct(c, lambda v: _brief(parse_email(v, provider_rules=True)))
+            for c in raw("email")
+        ]
+        for name, parsed in zip(fmap["email"], parsed_emails, strict=True):
+            valid[name] = np.array([ok for _, ok in parsed])
+        emails = _first_present([[v for v, _ in pc] for pc in parsed_emails], n)
+        cols["email"] = _obj(emails)
+        cols["email_local"] = _obj([e.rsplit("@", 1)[0] if e else None for e in emails])
+        cols["email_domain"] = _obj([e.rsplit("@", 1)[1] if e else None for e in emails])
 
-        given: list[str | None] = [None] * n
-        surname: list[str | None] = [None] * n
-        full: list[str | None] = [None] * n
-        if "full_name" in fmap:
-            parts = jobs.take("full_name")
-            given = [
-                _first_token(normalize_name(p[0], part="given")) if p[0] else None for p in parts
-            ]
-            surname = [normalize_name(p[2], part="surname") if p[2] else None for p in parts]
-        if "given_name" in fmap:
-            g = jobs.take("given_name")
-            given = [a if a is not None else b for a, b in zip(g, given, strict=True)]
-        if "surname" in fmap:
-            s = jobs.take("surname")
-            surname = [a if a is not None else b for a, b in zip(s, surname, strict=True)]
-        if {"full_name", "given_name", "surname"} & fmap.keys():
-            full = [
-                " ".join(p for p in (a, b) if p) or None
-                for a, b in zip(given, surname, strict=True)
-            ]
-            cols["given_name"] = _obj(given)
-            cols["given_name_canonical"] = _obj(
-                serial(given, lambda v: canonical_given_name(v) if v else None)
+    if "phone" in fmap:
+        per_col: list[list[str | None]] = []
+        mobile_col: list[list[str | None]] = []
+        for name, values in zip(fmap["phone"], raw("phone"), strict=True):
+            phones = per_distinct(
+                list(zip(values, region, strict=True)),
+                lambda vr: _brief_phone(
+                    parse_phone(vr[0], default_region=default_region, region=vr[1])
+                ),
             )
-            cols["surname"] = _obj(surname)
-            cols["full_name"] = _obj(full)
+            valid[name] = np.array([ok for _, ok, _ in phones])
+            per_col.append([v for v, _, _ in phones])
+            mobile_col.append([v if mobile else None for v, _, mobile in phones])
+        cols["phone"] = _obj(_first_present(per_col, n))
+        # A mobile is a personal line, unlike a household's landline or an office
+        # switchboard: the evidence guards read it.
+        cols["phone_mobile"] = _obj(_first_present(mobile_col, n))
 
-        if "email" in fmap:
-            parsed_emails = [jobs.take("email") for _ in fmap["email"]]
-            for name, parsed in zip(fmap["email"], parsed_emails, strict=True):
-                valid[name] = np.array([ok for _, ok in parsed])
-            emails = _first_present([[v for v, _ in pc] for pc in parsed_emails], n)
-            cols["email"] = _obj(emails)
-            cols["email_local"] = _obj([e.rsplit("@", 1)[0] if e else None for e in emails])
-            cols["email_domain"] = _obj([e.rsplit("@", 1)[1] if e else None for e in emails])
-
-        if "phone" in fmap:
-            per_col: list[list[str | None]] = []
-            mobile_col: list[list[str | None]] = []
-            for name in fmap["phone"]:
-                phones = jobs.take("phone")
-                valid[name] = np.array([ok for _, ok, _ in phones])
-                per_col.append([v for v, _, _ in phones])
-                mobile_col.append([v if mobile else None for v, _, mobile in phones])
-            cols["phone"] = _obj(_first_present(per_col, n))
-            # A mobile is a personal line, unlike a household's landline or an office
-            # switchboard: the evidence guards read it.
-            cols["phone_mobile"] = _obj(_first_present(mobile_col, n))
-
-        if "dob" in fmap:
-            per_col = []
-            typed_col: list[list[str | None]] = []
-            for name in fmap["dob"]:
-                dates = jobs.take("dob")
-                valid[name] = np.array([ok for _, ok, _ in dates])
-                per_col.append([v for v, _, _ in dates])
-                typed_col.append([t for _, _, t in dates])
-            dob = _first_present(per_col, n)
-            cols["dob"] = _obj(dob)
-            # The valid date when there is one (in any dob column), else an impossible date as
-            # typed: only the dob comparison's typo level reads it (guards and conflicts do not).
-            typed = _first_present(typed_col, n)
-            cols["dob_typed"] = _obj(
-                [d if d is not None else t for d, t in zip(dob, typed, strict=True)]
+    if "dob" in fmap:
+        per_col = []
+        typed_col: list[list[str | None]] = []
+        for name, values in zip(fmap["dob"], raw("dob"), strict=True):
+            dates = per_distinct(
+                list(zip(values, region, strict=True)),
+                lambda vr: _brief_date(parse_date(vr[0], country=vr[1])),
             )
+            valid[name] = np.array([ok for _, ok, _ in dates])
+            per_col.append([v for v, _, _ in dates])
+            typed_col.append([t for _, _, t in dates])
+        dob = _first_present(per_col, n)
+        cols["dob"] = _obj(dob)
+        # The valid date when there is one (in any dob column), else an impossible date as
+        # typed: only the dob comparison's typo level reads it (guards and conflicts do not).
+        typed = _first_present(typed_col, n)
+        cols["dob_typed"] = _obj(
+            [d if d is not None else t for d, t in zip(dob, typed, strict=True)]
+        )
 
-        if "street" in fmap:
-            parsed_addr = jobs.take("street")
-            cols["street"] = _obj([a[0] for a in parsed_addr])
-            cols["house_number"] = _obj([a[1] for a in parsed_addr])
-            cols["address"] = _obj([a[2] for a in parsed_addr])
+    if "street" in fmap:
+        # Several street columns (address_1, address_2) form one address line.
+        lines = [
+            " ".join(str(v) for v in vals if v is not None) or None
+            for vals in zip(*raw("street"), strict=True)
+        ]
+        parsed_addr = per_distinct(
+            list(zip(lines, region, strict=True)),
+            lambda vr: _address_parts(parse_address(vr[0], country=vr[1])),
+        )
+        cols["street"] = _obj([a[0] for a in parsed_addr])
+        cols["house_number"] = _obj([a[1] for a in parsed_addr])
+        cols["address"] = _obj([a[2] for a in parsed_addr])
 
-        if "city" in fmap:
-            cols["city"] = _obj(jobs.take("city"))
-        if "postcode" in fmap:
-            cols["postcode"] = _obj(jobs.take("postcode"))
-        if "company" in fmap:
-            cols["company"] = _obj(jobs.take("company"))
-        if "identifier" in fmap:
-            cols["identifier"] = _obj(jobs.take("identifier"))
-        if "source" in fmap:
-            cols["source"] = _obj(_first_present(raw("source"), n))
-        if "text" in fmap:
-            cols["text"] = _obj(jobs.take("text"))
-        jobs.finish()
-    finally:
-        jobs.close()  # also when a step above failed: the workers exit
+    if "city" in fmap:
+        cols["city"] = _obj(per_distinct(_first_present(raw("city"), n), _simple))
+    if "postcode" in fmap:
+        cols["postcode"] = _obj(
+            per_distinct(
+                list(zip(_first_present(raw("postcode"), n), region, strict=True)),
+                lambda vr: normalize_postcode(vr[0], country=vr[1]),
+            )
+        )
+    if "company" in fmap:
+        cols["company"] = _obj(per_distinct(_first_present(raw("company"), n), normalize_company))
+    if "identifier" in fmap:
+        cols["identifier"] = _obj(
+            per_distinct(
+                _first_present(raw("identifier"), n),
+                lambda v: squeeze(str(v)).upper().replace(" ", "") or None if v else None,
+            )
+        )
+    if "source" in fmap:
+        cols["source"] = _obj(_first_present(raw("source"), n))
+    if "text" in fmap:
+        cols["text"] = _obj(
+            per_distinct(
+                [
+                    " ".join(str(v) for v in vals if v is not None) or None
+                    for vals in zip(*raw("text"), strict=True)
+                ],
+                _simple,
+            )
+        )
     if "items" in fmap:
         cols["items"] = _obj(_items_feature(per_distinct, raw("items")))
     if "updated_at" in fmap:
         stamps = [_timestamp_day(v) for v in _first_present(raw("updated_at"), n)]
         cols["updated_at"] = _obj(per_distinct(stamps, normalize_date))
     return Features(cols, valid, n)
-
-
-class _Normalizations:
-    """Per-distinct-value normalization of several columns in one pass over forked workers.
-
-    Jobs are added first: the workers are forked once, after all of them exist, and see their
-    values and functions copy-on-write. :meth:`take` then hands out each job's per-record
-    results in the order the jobs were added, while the workers go on with the later jobs, so
-    the work done here between two ``take`` calls overlaps theirs. Columns with few distinct
-    values are normalized in this process, at their turn.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self._workers = workers
-        self._jobs: list[tuple[str, Sequence[Any], Callable[[Any], Any], list[Any], bool]] = []
-        self._next = 0
-        self._stream: Iterator[list[Any]] | None = None
-
-    def add(self, name: str, values: Sequence[Any], fn: Callable[[Any], Any]) -> None:
-        if self._stream is not None:
-            raise RuntimeError("jobs are added before the first take")
-        keys = list(dict.fromkeys(values))
-        parallel = self._workers > 1 and len(keys) >= PARALLEL_MIN_DISTINCT
-        self._jobs.append((name, values, fn, keys, parallel))
-
-    def take(self, name: str) -> list[Any]:
-        """The next job's results per record; ``name`` must be that job's."""
-        if self._stream is None:
-            tasks = [
-                (j, start)
-                for j, (_, _, _, keys, parallel) in enumerate(self._jobs)
-                if parallel
-                for start in range(0, len(keys), _TASK_SIZE)
-            ]
-            self._stream = fork_imap(
-                self._run, tasks, workers=self._workers, parts_per_worker=_TASKS_PER_WORKER
-            )
-        job, values, fn, keys, parallel = self._jobs[self._next]
-        if job != name:
-            raise RuntimeError(f"results of {job!r} are next, not of {name!r}")
-        if parallel:
-            stream = self._stream
-            parts = [next(stream) for _ in range(0, len(keys), _TASK_SIZE)]
-            table = dict(zip(keys, itertools.chain.from_iterable(parts), strict=True))
-            out = list(map(table.__getitem__, values))  # the loop in C
-        else:
-            out = _per_distinct(values, fn)
-        # Done with the job's values here (forked workers hold their own copies).
-        self._jobs[self._next] = (job, (), fn, [], parallel)
-        self._next += 1
-        return out
-
-    def _run(self, task: tuple[int, int]) -> list[Any]:
-        j, start = task
-        _, _, fn, keys, _ = self._jobs[j]
-        return [fn(k) for k in keys[start : start + _TASK_SIZE]]
-
-    def finish(self) -> None:
-        """Check that every job's results were taken."""
-        if self._next != len(self._jobs):
-            raise RuntimeError("a normalization job was never taken")
-
-    def close(self) -> None:
-        """End the pass: its workers exit and other pools may start."""
-        stream, self._stream = self._stream, None
-        if stream is not None and hasattr(stream, "close"):
-            stream.close()
-
-
-def _given_name(value: Any) -> str | None:
-    return _first_token(normalize_name(value, part="given"))
-
-
-def _surname(value: Any) -> str | None:
-    return normalize_name(value, part="surname")
-
-
-def _email(value: Any) -> tuple[str | None, bool]:
-    return _brief(parse_email(value, provider_rules=True))
-
-
-def _phone(
-    default_region: str, value_region: tuple[Any, str | None]
-) -> tuple[str | None, bool, bool]:
-    return _brief_phone(
-        parse_phone(value_region[0], default_region=default_region, region=value_region[1])
-    )
-
-
-def _dob(value_region: tuple[Any, str | None]) -> tuple[str | None, bool, str | None]:
-    return _brief_date(parse_date(value_region[0], country=value_region[1]))
-
-
-def _address(value_region: tuple[Any, str | None]) -> tuple[str | None, str | None, str | None]:
-    return _address_parts(parse_address(value_region[0], country=value_region[1]))
-
-
-def _postcode(value_region: tuple[Any, str | None]) -> str | None:
-    return normalize_postcode(value_region[0], country=value_region[1])
-
-
-def _identifier(value: Any) -> str | None:
-    return squeeze(str(value)).upper().replace(" ", "") or None if value else None
 
 
 # Separators of the items in one cell. "**" and not "*": a lone asterisk is a mark inside a
