@@ -355,8 +355,8 @@ def compute_gamma(
     ``threads`` > 1 computes chunks in a thread pool (numpy and rapidfuzz release the GIL for
     much of the work); each chunk writes its own rows, so the result is the same.
     ``processes`` > 1 (Linux) computes chunks in forked worker processes instead, which also
-    spreads the levels that loop in Python (name handles in e-mails, per-pair guards of
-    dates) over the cores; the result is the same again.
+    spreads the levels that loop in Python over the pairs they concern (e-mail handles that
+    spell the names) over the cores; the result is the same again.
 
     >>> import numpy as np
     >>> from crmresolve.compare.library import email_comparison, phone_comparison

@@ -370,9 +370,9 @@ def _build(
     # The units run in this process. Forked workers would be faster but each would copy most
     # of the table's strings (reading a Python object writes its reference count, so the page
     # is copied): at a million records the process tree grew from 3.7 to 5.8 GiB.
-    # A column's grouping keys and codes (~33 bytes per record) are dropped after the last unit
-    # that reads it: kept to the end they were ~430 MB at a million records, on top of the
-    # lineage, at the run's peak.
+    # A column's codes, grouping keys and format scores (~33 bytes per record) are dropped after
+    # the last unit that reads it: kept to the end, on top of the lineage, they made the run's
+    # peak (on a million-record clustering the peak RSS went 2,593 -> 2,146 MiB).
     last_unit = {col: i for i, unit in enumerate(units) for col in unit.columns}
     for i, unit in enumerate(units):
         res = run_unit(ctx, unit)
