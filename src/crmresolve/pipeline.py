@@ -666,8 +666,8 @@ def _repeats(values: ObjArray) -> bool:
 #: patents, need them whole: at a 1 M floor PatentsView's cluster F1 fell from 0.99 to 0.64).
 MIN_RULE_PAIRS = 2_000_000
 
-#: Pairs a gamma thread compares at once: with a thread per core the chunks in flight together
-#: hold about what one 2^18 chunk did single-threaded (the 1M-record peak is a tight budget).
+#: Pairs a gamma worker (a forked process, or a thread without fork) compares at once: with one
+#: per core the chunks in flight together hold about what one 2^18 chunk did on one core.
 GAMMA_THREAD_CHUNK = 1 << 17
 
 
@@ -698,8 +698,8 @@ def _gamma(
         processes=workers,
         chunk_size=GAMMA_THREAD_CHUNK if workers > 1 else DEFAULT_CHUNK_SIZE,
     )
-    # Each thread's malloc arena keeps its freed chunk buffers; give them back before the
-    # later stages build their own peaks on top.
+    # Give back the freed chunk buffers (with threads, each thread's malloc arena keeps its
+    # own; the first chunk is always computed here) before the later stages build their peaks.
     release_free_memory()
     return gamma
 
@@ -711,7 +711,7 @@ def _model_gamma(
     right: IntArray,
     cache: FeatureCache,
 ) -> npt.NDArray[np.int8]:
-    """Gamma with a fitted model's comparisons: library comparisons on a thread per core
+    """Gamma with a fitted model's comparisons: library comparisons over the cores
     (:func:`_gamma`); comparisons that only follow the protocol are computed by the model."""
     known = [c for c in model.comparisons if isinstance(c, Comparison)]
     if len(known) == len(model.comparisons):
