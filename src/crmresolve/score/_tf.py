@@ -14,7 +14,6 @@ why rare (identifying) values are never stored.
 from __future__ import annotations
 
 import hashlib
-import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from crmresolve.score._types import FloatArray
+from crmresolve.table import factorize
 
 __all__ = ["TF_HASH", "TermFrequencies", "hash_value"]
 
@@ -98,27 +98,19 @@ class TermFrequencies:
         return self.rare_frequency if c is None else c / self.n_values
 
     def frequencies(self, values: Any) -> FloatArray:
-        """Vectorised :meth:`frequency` (hashes each distinct value once)."""
-        items = np.asarray(values, dtype=object).reshape(-1).tolist()
-        first: dict[Any, int] = {}
-        # setdefault gives each record the position of its value's first occurrence in one
-        # C-level pass; the frequency is then looked up once per distinct value.
-        where = np.fromiter(
-            map(first.setdefault, items, itertools.count()), dtype=np.int64, count=len(items)
-        )
-        by_first = np.zeros(len(items), dtype=np.float64)
-        positions = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+        """Vectorised :meth:`frequency` (looks each distinct value up once)."""
+        codes, uniques = factorize(np.asarray(values, dtype=object).reshape(-1).tolist())
         if self._by_value is not None and self.n_values:
             get = self._by_value.get
             counts = np.array(
-                [0 if v is None else get(v if type(v) is str else str(v), 0) for v in first],
-                dtype=np.float64,
+                [get(v if type(v) is str else str(v), 0) for v in uniques], dtype=np.float64
             )
-            # A listed value has a count >= min_count >= 1; 0 is a rare, unseen or missing one.
-            by_first[positions] = np.where(counts > 0, counts / self.n_values, self.rare_frequency)
+            # A listed value has a count >= min_count >= 1; 0 is a rare or unseen one.
+            per_value = np.where(counts > 0, counts / self.n_values, self.rare_frequency)
         else:
-            by_first[positions] = [self.frequency(value) for value in first]
-        out: FloatArray = by_first[where]
+            per_value = np.array([self.frequency(v) for v in uniques], dtype=np.float64)
+        # Code -1 (a missing value) picks the trailing entry: the rare frequency.
+        out: FloatArray = np.append(per_value, self.rare_frequency)[codes]
         return out
 
     def to_dict(self) -> dict[str, Any]:
