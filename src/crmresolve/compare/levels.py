@@ -794,9 +794,7 @@ class EmailLocalSpellsName(Level):
 
 def _bare_locals(uniques: ObjArray) -> ObjArray:
     """:func:`_bare` of each distinct local part, and ``None`` for a missing one (code -1)."""
-    out = np.empty(len(uniques) + 1, dtype=object)
-    out[:-1] = [_bare(u) for u in uniques.tolist()]
-    return out
+    return per_unique(uniques, _bare, object, None)
 
 
 def _bare(local: str) -> str | None:
